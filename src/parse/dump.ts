@@ -1,0 +1,77 @@
+import { fnOf } from "./family.js";
+import type { Frame } from "./events.js";
+
+/**
+ * The lines of a register and stack dump (`show_regs`, `dump_stack`), shared by crash reports and
+ * the memory manager's remote dump of a stuck CPU (formats.md F9 steps 6-11).
+ */
+
+const TASK = /^CPU: ?(\d+) PID: ?(\d+) Comm: (.{1,16}?) (\S+)(?: (#\d+))?(?: .*)?$/;
+const RIP = /^RIP: ([0-9a-f]{4}):\[<([0-9a-f]{16})>\]\s+\[<([0-9a-f]{16})>\] (\S+)/;
+const RIP_SUMMARY = /^RIP\s+\[<([0-9a-f]{16})>\] (\S+)/;
+const IP = /^IP: \[<([0-9a-f]{16})>\] (\S+)/;
+const REG_ROW = /^(?:RSP|RAX|RDX|RBP|R10|R13|FS|CS|CR2|EAX|ESP): /;
+const REG_PAIR = /\b([A-Z][A-Z0-9]{1,5}):\s*([0-9a-f]{4,16}(?:\([0-9a-f]{4}\))?)/g;
+const STACK_WORDS = /^(?:[0-9a-f]{16} ){0,7}[0-9a-f]{16}\s*$/;
+const FRAME = /^\s*\[<([0-9a-f]{16})>\] (\? )?(\S+)\s*$/;
+const MARKER = /^<(?:TSK|IRQ|#DF|NMI|#DB|#MC|EOT|EOI|EOE)>\s*$/;
+const PAGE_WALK = /^(?:PGD|PUD|PMD|PTE) [0-9a-f]+/;
+
+/** The task line `CPU: 4 PID: 17 Comm: recvpollcq 4.0.0-lego-ys+ #744`. */
+export function taskLine(msg: string): { cpu: number; pid: number; comm: string; kernel: string } | null {
+  const m = TASK.exec(msg);
+  if (!m) return null;
+  return { cpu: Number(m[1]), pid: Number(m[2]), comm: m[3]!, kernel: m[5] ? `${m[4]} ${m[5]}` : m[4]! };
+}
+
+/** `IP: [<...>] fn+off/size`, `RIP: 0010:[<...>]  [<...>] fn+off/size` or the summary `RIP  [<...>] fn`. */
+export function ipLine(msg: string): { addr: string; sym: string; fn: string; from: "IP" | "RIP" } | null {
+  let m = IP.exec(msg);
+  if (m) return { addr: m[1]!, sym: m[2]!, fn: fnOf(m[2]!), from: "IP" };
+  m = RIP.exec(msg) ?? RIP_SUMMARY.exec(msg);
+  if (!m) return null;
+  const sym = m[m.length - 1]!;
+  const addr = m.length === 5 ? m[2]! : m[1]!;
+  return { addr, sym, fn: fnOf(sym), from: "RIP" };
+}
+
+/** A call-trace frame `[<ffffffff81003299>] ? native_smp_send_reschedule+0x39/0x50`. */
+export function frameLine(msg: string): Frame | null {
+  const m = FRAME.exec(msg);
+  if (!m) return null;
+  return { addr: m[1]!, sym: m[3]!, fn: fnOf(m[3]!), reliable: m[2] === undefined };
+}
+
+/** Register name/value pairs of a register row, added to `into`. */
+export function registers(msg: string, into: Record<string, string>): void {
+  REG_PAIR.lastIndex = 0;
+  for (let m = REG_PAIR.exec(msg); m !== null; m = REG_PAIR.exec(msg)) into[m[1]!] = m[2]!;
+}
+
+/** True for any line a register/stack dump is made of. */
+export function isDumpLine(msg: string): boolean {
+  const t = msg.trimStart();
+  if (t.length === 0) return false;
+  return (
+    TASK.test(t) ||
+    IP.test(t) ||
+    RIP.test(t) ||
+    RIP_SUMMARY.test(t) ||
+    REG_ROW.test(t) ||
+    t === "Stack:" ||
+    t === "Call Trace:" ||
+    MARKER.test(t) ||
+    FRAME.test(t) ||
+    STACK_WORDS.test(t) ||
+    PAGE_WALK.test(t) ||
+    t.startsWith("Code: ") ||
+    t.startsWith("RSP <") ||
+    t.startsWith("Thread overran stack") ||
+    t.startsWith("Bad RIP value")
+  );
+}
+
+/** True for a register row (`RAX: ...`, `FS: ...`, `CR2: ...`). */
+export function isRegisterRow(msg: string): boolean {
+  return REG_ROW.test(msg.trimStart());
+}

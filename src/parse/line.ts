@@ -1,0 +1,84 @@
+/** A console line after its printk stamp was read: the unit every parser sees. */
+export interface LogLine {
+  /** The node whose console printed it (`P`, `M`, a host name...). */
+  node: string;
+  /** 1-based line number in its source. */
+  lineNo: number;
+  /** Kernel time in seconds from the `[  123.456789]` stamp, or null when the line has none. */
+  ts: number | null;
+  /** The message after the stamp (the whole line when there is none). */
+  msg: string;
+  /** The whole display line, stamp included. */
+  text: string;
+  /** Milliseconds since the epoch when the monitor received it; null when unknown (a file read after the fact). */
+  arrival: number | null;
+  /**
+   * No stamp, on a node that stamps its lines: the rest of a multi-line printk or a `pr_cont` piece,
+   * attached to the message before it.
+   */
+  cont: boolean;
+  /** The framer cut this line because it was too long. */
+  truncated?: true;
+}
+
+/**
+ * Reads the printk stamp `[%5lu.%06lu] ` at the start of a line. Returns the kernel time in
+ * seconds and where the message starts, or null. Hand-written because it runs on every line.
+ */
+export function readStamp(text: string): { ts: number; at: number } | null {
+  if (text.charCodeAt(0) !== 91 /* [ */) return null;
+  let i = 1;
+  const n = text.length;
+  while (i < n && text.charCodeAt(i) === 32) i++;
+  let secs = 0;
+  const digitsFrom = i;
+  for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) secs = secs * 10 + (c - 48);
+  if (i === digitsFrom || text.charCodeAt(i) !== 46 /* . */) return null;
+  i++;
+  let micros = 0;
+  for (let k = 0; k < 6; k++, i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+    micros = micros * 10 + (c - 48);
+  }
+  if (text.charCodeAt(i) !== 93 /* ] */) return null;
+  i++;
+  if (text.charCodeAt(i) === 32) i++;
+  return { ts: secs + micros / 1e6, at: i };
+}
+
+/** Formats kernel seconds the way printk does, for messages and evidence. */
+export function formatStamp(ts: number): string {
+  const secs = Math.floor(ts);
+  const micros = Math.round((ts - secs) * 1e6);
+  return `[${String(secs).padStart(5)}.${String(micros).padStart(6, "0")}]`;
+}
+
+/**
+ * Turns one node's framed lines into {@link LogLine}s, deciding which unstamped lines are
+ * continuations: once a node has shown a stamp, an unstamped line continues the message before it.
+ * A console that never stamps (a pasted excerpt, a `dmesg -t`) gets no continuations.
+ */
+export class Stamper {
+  private stamped = false;
+
+  constructor(readonly node: string) {}
+
+  line(text: string, lineNo: number, arrival: number | null, truncated?: boolean): LogLine {
+    const stamp = readStamp(text);
+    let line: LogLine;
+    if (stamp) {
+      this.stamped = true;
+      line = { node: this.node, lineNo, ts: stamp.ts, msg: text.slice(stamp.at), text, arrival, cont: false };
+    } else {
+      line = { node: this.node, lineNo, ts: null, msg: text, text, arrival, cont: this.stamped };
+    }
+    if (truncated) line.truncated = true;
+    return line;
+  }
+
+  /** Forgets what was learnt, for a source that reconnected to a different console. */
+  reset(): void {
+    this.stamped = false;
+  }
+}
