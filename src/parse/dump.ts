@@ -9,9 +9,11 @@ import type { Frame } from "./events.js";
 const TASK = /^CPU: ?(\d+) PID: ?(\d+) Comm: (.{1,16}?) (\S+)(?: (#\d+))?(?: .*)?$/;
 const RIP = /^RIP: ([0-9a-f]{4}):\[<([0-9a-f]{16})>\]\s+\[<([0-9a-f]{16})>\] (\S+)/;
 const RIP_SUMMARY = /^RIP\s+\[<([0-9a-f]{16})>\] (\S+)/;
+// Linux since 4.x: `RIP: 0010:sysrq_handle_crash+0x16/0x20`.
+const RIP_LINUX = /^RIP: [0-9a-f]{4}:([\w.$]+\+0x[0-9a-f]+\/0x[0-9a-f]+)/;
 const IP = /^IP: \[<([0-9a-f]{16})>\] (\S+)/;
 const REG_ROW = /^(?:RSP|RAX|RDX|RBP|R10|R13|FS|CS|CR2|EAX|ESP): /;
-const REG_PAIR = /\b([A-Z][A-Z0-9]{1,5}):\s*([0-9a-f]{4,16}(?:\([0-9a-f]{4}\))?)/g;
+const REG_PAIR = /\b([A-Z][A-Z0-9]{1,5}):\s*([0-9a-f]{4}:[0-9a-f]{16}|[0-9a-f]{4,16}(?:\([0-9a-f]{4}\))?)/g;
 const STACK_WORDS = /^(?:[0-9a-f]{16} ){0,7}[0-9a-f]{16}\s*$/;
 const FRAME = /^\s*\[<([0-9a-f]{16})>\] (\? )?(\S+)\s*$/;
 const MARKER = /^<(?:TSK|IRQ|#DF|NMI|#DB|#MC|EOT|EOI|EOE)>\s*$/;
@@ -28,6 +30,8 @@ export function taskLine(msg: string): { cpu: number; pid: number; comm: string;
 export function ipLine(msg: string): { addr: string; sym: string; fn: string; from: "IP" | "RIP" } | null {
   let m = IP.exec(msg);
   if (m) return { addr: m[1]!, sym: m[2]!, fn: fnOf(m[2]!), from: "IP" };
+  m = RIP_LINUX.exec(msg);
+  if (m) return { addr: "", sym: m[1]!, fn: fnOf(m[1]!), from: "RIP" };
   m = RIP.exec(msg) ?? RIP_SUMMARY.exec(msg);
   if (!m) return null;
   const sym = m[m.length - 1]!;
@@ -57,6 +61,7 @@ export function isDumpLine(msg: string): boolean {
     IP.test(t) ||
     RIP.test(t) ||
     RIP_SUMMARY.test(t) ||
+    RIP_LINUX.test(t) ||
     REG_ROW.test(t) ||
     t === "Stack:" ||
     t === "Call Trace:" ||

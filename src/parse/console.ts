@@ -1,0 +1,38 @@
+import type { Emit } from "./events.js";
+import { Stamper } from "./line.js";
+import { NodeParser } from "./parser.js";
+
+/**
+ * Parses the consoles of a whole cluster: one stamp reader and one {@link NodeParser} per node,
+ * so lines of two nodes never mix.
+ */
+export class ConsoleParser {
+  private readonly nodes = new Map<string, { stamper: Stamper; parser: NodeParser }>();
+
+  constructor(private readonly emit: Emit) {}
+
+  /** Parses one framed line of `node`. `arrival` is the receive time in ms, null for files read after the fact. */
+  line(node: string, text: string, lineNo: number, arrival: number | null, truncated?: boolean): void {
+    const n = this.get(node);
+    n.parser.push(n.stamper.line(text, lineNo, arrival, truncated));
+  }
+
+  /** A node went quiet: emit what it had half-printed. */
+  flush(node: string): void {
+    this.nodes.get(node)?.parser.flush();
+  }
+
+  /** The input ended: flush every node. */
+  end(): void {
+    for (const n of this.nodes.values()) n.parser.flush();
+  }
+
+  private get(node: string) {
+    let n = this.nodes.get(node);
+    if (!n) {
+      n = { stamper: new Stamper(node), parser: new NodeParser(node, this.emit) };
+      this.nodes.set(node, n);
+    }
+    return n;
+  }
+}

@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { type FramedLine, LineFramer } from "../../src/sources/framer.js";
+
+function frame(chunks: (Uint8Array | string)[], max?: number): FramedLine[] {
+  const f = new LineFramer(max === undefined ? {} : { maxLineLength: max });
+  const out: FramedLine[] = [];
+  for (const c of chunks) out.push(...f.push(c));
+  out.push(...f.end());
+  return out;
+}
+const texts = (ls: FramedLine[]) => ls.map((l) => l.text);
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+describe("line framing", () => {
+  it("ends lines at LF, CRLF, lone CR and doubled CRs", () => {
+    assert.deepEqual(texts(frame(["a\nb\r\nc\rd\r\r\ne"])), ["a", "b", "c", "d", "e"]);
+  });
+
+  it("keeps empty lines (printk's timestamp-only lines matter)", () => {
+    assert.deepEqual(texts(frame(["a\n\nb\n"])), ["a", "", "b"]);
+  });
+
+  it("flushes a partial last line at the end, and on demand while live", () => {
+    const f = new LineFramer();
+    assert.deepEqual(f.push("[  1.000000] half"), []);
+    assert.equal(f.pending, true);
+    assert.deepEqual(texts(f.flush()), ["[  1.000000] half"]);
+    assert.deepEqual(texts(f.push(" more\n")), [" more"]);
+  });
+
+  it("turns invalid UTF-8 into U+FFFD and decodes characters cut across chunks", () => {
+    const euro = bytes("€\n");
+    assert.deepEqual(texts(frame([euro.slice(0, 1), euro.slice(1, 2), euro.slice(2)])), ["€"]);
+    assert.deepEqual(texts(frame([new Uint8Array([0x61, 0xff, 0xfe, 0x62, 0x0a])])), ["a\ufffd\ufffdb"]);
+  });
+
+  it("drops NUL bytes and strips ANSI, OSC and control sequences but keeps the raw line", () => {
+    const [l] = frame(["\u001b[31mBUG:\u001b[0m x\u0000y\u001b]0;title\u0007\u0008!\n"]);
+    assert.equal(l!.text, "BUG: xy!");
+    assert.ok(l!.raw.includes("\u001b[31m"));
+  });
+
+  it("splits a line holding several printk stamps at each", () => {
+    const ls = frame(["[   10.000000] Network is not compiled. Halt.[   10.000100] next one\n"]);
+    assert.deepEqual(texts(ls), ["[   10.000000] Network is not compiled. Halt.", "[   10.000100] next one"]);
+    assert.deepEqual(
+      ls.map((l) => l.lineNo),
+      [1, 1],
+    );
+  });
+
+  it("does not split at brackets that are not stamps", () => {
+    const line = "[  227.054974] CPU14 PID22 strace__munmap([0x7fffb0ba9000 - 0x7fffb4000000], 54882304) = 0, 0x0";
+    assert.deepEqual(texts(frame([`${line}\n`])), [line]);
+  });
+
+  it("cuts a line over the limit into pieces marked truncated", () => {
+    const ls = frame([`${"x".repeat(25)}\nok\n`], 10);
+    assert.deepEqual(
+      ls.map((l) => [l.text.length, l.truncated ?? false, l.lineNo]),
+      [
+        [10, true, 1],
+        [10, true, 2],
+        [5, true, 3],
+        [2, false, 4],
+      ],
+    );
+  });
+
+  it("numbers physical lines from 1", () => {
+    assert.deepEqual(
+      frame(["a\nb\nc"]).map((l) => l.lineNo),
+      [1, 2, 3],
+    );
+  });
+});
+
+describe("framing properties", () => {
+  // Bytes drawn from what consoles really send: text, line ends, escapes, stamps, broken UTF-8.
+  const piece = fc.oneof(
+    fc.constantFrom("\n", "\r", "\r\n", "\r\r\n", "\u0000", "\u001b[1;31m", "\u001b]0;t\u0007", "[  12.345678] ", "€", "é"),
+    fc.string({ maxLength: 12 }),
+  );
+  const stream = fc
+    .tuple(fc.array(piece, { maxLength: 40 }), fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 8 }))
+    .map(([ps, junk]) => {
+      const b = bytes(ps.join(""));
+      const out = new Uint8Array(b.length + junk.length);
+      out.set(b);
+      out.set(junk, b.length);
+      return out;
+    });
+
+  it("any chunking of the same bytes gives the same lines", () => {
+    fc.assert(
+      fc.property(stream, fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 20 }), (b, sizes) => {
+        const whole = frame([b], 16);
+        const chunks: Uint8Array[] = [];
+        for (let at = 0, k = 0; at < b.length; k++) {
+          const n = sizes[k % sizes.length]!;
+          chunks.push(b.slice(at, at + n));
+          at += n;
+        }
+        assert.deepEqual(frame(chunks, 16), whole);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("never throws and never emits a control character or an over-long line", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
+        for (const l of frame([b], 32)) {
+          assert.ok(!/[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(l.text));
+          assert.ok(l.text.length <= 32);
+        }
+      }),
+    );
+  });
+});
