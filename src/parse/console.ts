@@ -1,20 +1,25 @@
 import type { Emit } from "./events.js";
-import { Stamper } from "./line.js";
+import { type LogLine, Stamper } from "./line.js";
 import { NodeParser } from "./parser.js";
 
 /**
  * Parses the consoles of a whole cluster: one stamp reader and one {@link NodeParser} per node,
- * so lines of two nodes never mix.
+ * so lines of two nodes never mix. `onLine` sees every line before it is parsed.
  */
 export class ConsoleParser {
   private readonly nodes = new Map<string, { stamper: Stamper; parser: NodeParser }>();
 
-  constructor(private readonly emit: Emit) {}
+  constructor(
+    private readonly emit: Emit,
+    private readonly onLine?: (l: LogLine) => void,
+  ) {}
 
   /** Parses one framed line of `node`. `arrival` is the receive time in ms, null for files read after the fact. */
   line(node: string, text: string, lineNo: number, arrival: number | null, truncated?: boolean): void {
     const n = this.get(node);
-    n.parser.push(n.stamper.line(text, lineNo, arrival, truncated));
+    const l = n.stamper.line(text, lineNo, arrival, truncated);
+    this.onLine?.(l);
+    n.parser.push(l);
   }
 
   /** A node went quiet: emit what it had half-printed. */

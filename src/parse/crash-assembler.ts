@@ -21,6 +21,7 @@ interface Report {
   m: RegExpExecArray;
   lastTs: number | null;
   lines: string[];
+  lineNos: number[];
   foreign: number;
   messageLines: number;
   sawDump: boolean;
@@ -74,6 +75,7 @@ export class CrashAssembler {
       kind: r.format.kind,
       title: renderTitle(r.format, r.m, fn),
       report: r.lines,
+      reportLines: r.lineNos,
       truncated: cut,
     };
     if (fn) ev.function = fn;
@@ -86,6 +88,7 @@ export class CrashAssembler {
       case "end":
         if (!r) return false;
         r.lines.push(line.text);
+        r.lineNos.push(line.lineNo);
         this.close(false);
         return true;
       case "panic":
@@ -124,11 +127,12 @@ export class CrashAssembler {
       m,
       lastTs: line.ts,
       lines: [line.text],
+      lineNos: [line.lineNo],
       foreign: 0,
       messageLines: 0,
       sawDump: false,
       inTrace: false,
-      ev: { ...base, registers: {}, frames: [], report: [] },
+      ev: { ...base, registers: {}, frames: [], report: [], reportLines: [] },
     };
     this.applyHeader(r, format, m);
     this.open = r;
@@ -139,6 +143,7 @@ export class CrashAssembler {
     r.format = format;
     r.m = m;
     r.lines.push(line.text);
+    r.lineNos.push(line.lineNo);
     r.lastTs = line.ts ?? r.lastTs;
     this.applyHeader(r, format, m);
   }
@@ -181,6 +186,7 @@ export class CrashAssembler {
   private add(r: Report, line: LogLine): void {
     const t = line.msg.trimStart();
     r.lines.push(line.text);
+    r.lineNos.push(line.lineNo);
     r.foreign = 0;
     if (line.ts !== null) r.lastTs = line.ts;
     const ev = r.ev;

@@ -39,6 +39,8 @@ export interface ThpoolEvent extends EventBase {
   minQueuingNs?: bigint;
   /** 5 µs queuing-delay buckets, as printed (the percent text is not a real fraction). */
   histogram?: { lo: number; hi: number; pct: string }[];
+  /** A V2/V3 block that stopped before its last line (or with fewer than its 40 histogram rows). */
+  truncated?: true;
 }
 
 /** The memory manager's own stuck-worker report (F4). */
@@ -58,6 +60,12 @@ export interface StuckWorkerEvent extends EventBase {
   rip?: string;
   /** How many times this same report (worker, op, source, address) was printed in a row, this one included. */
   repeat: number;
+  /**
+   * The report closed (the log ended, the node went quiet or another message came) before a part it
+   * must have: the `common_header`, the remote dump, or a pcache miss's `msg`. A report without its
+   * dump, followed by silence, means the stuck CPU did not answer the dump IPI: interrupts are off.
+   */
+  truncated?: true;
 }
 
 /** An RPC that got no reply in time (F6). */
@@ -102,6 +110,14 @@ export interface IbErrorEvent extends EventBase {
   wrId?: number;
   destNode?: number;
   cpu?: number;
+  /** The opcode of a weird or unknown completion (garbage on error completions: -1, -30704). */
+  opcode?: number;
+  /** A return value printed by the failing call (`poll CQ failed -22`, `nr_got: 2`). */
+  code?: number;
+  /** The queue pair number, for `cannot find qp number` and mlx4's local QP operation error. */
+  qpn?: number;
+  /** What else the line said, as printed (`CQ overrun on CQN 0000c5`, `Wrong index: 7`). */
+  detail?: string;
 }
 
 /** An IB management datagram completion (F5); not a heartbeat. */
@@ -183,10 +199,22 @@ export interface BootEvent extends EventBase {
     | "cpu-mask"
     | "manager-up"
     | "scheduler-up"
-    | "network-config";
+    | "network-config"
+    | "llc-config";
   /** The role this line proves, when it proves one. */
   role?: "P" | "M";
+  /** This node's FIT node ID (`FIT_LOCAL_ID`, the table row tagged `<---`). */
   nid?: number;
+  /** The other node of a `qp-built` or `node-joined` line. */
+  peer?: number;
+  /** The CPU of a `pinned` thread or a `worker-up` thpool worker. */
+  cpu?: number;
+  /** The thread of a `pinned` or `worker-up` line (`thpool-worker0`, `recvpollcq`). */
+  thread?: string;
+  /** The pid of a `pinned` thread. */
+  pid?: number;
+  /** The thpool `worker_id` of a `worker-up` line. */
+  worker?: number;
   cpus?: number;
   version?: string;
   detail?: string;
@@ -208,6 +236,10 @@ export interface ProcessEvent extends EventBase {
   child?: number;
   home?: number;
   replica?: number;
+  /** The CPU of a `p2m_fork(cpuN)` line. */
+  cpu?: number;
+  /** The error of a `fork-error` (`-110:ETIMEDOUT`) or the preempt count of an `exit-note`. */
+  detail?: string;
 }
 
 /** A memory-manager handler error (F16): unknown opcode, failed pcache miss, task dump. */
@@ -223,7 +255,16 @@ export interface HandlerErrorEvent extends EventBase {
 /** A memory-corruption diagnostic (F23). */
 export interface CorruptionEvent extends EventBase {
   type: "corruption";
+  /** `bad-pte`, `bad-pmd`, `bad-pud`, `bad-pgd`, or `<object>-dumped` (`pte`, `page`, `pcache`, `pcache_rmap`, `victim`). */
   what: string;
+  /** `file:line` of a bad page-table entry. */
+  where?: string;
+  /** The address of the bad entry. */
+  addr?: bigint;
+  /** The bad entry's value. */
+  value?: bigint;
+  /** Why the object was dumped (`corrupted`). */
+  reason?: string;
 }
 
 /** One frame of a call trace. */
@@ -263,6 +304,8 @@ export interface CrashEvent extends EventBase {
   frames: Frame[];
   /** Every line of the report, foreign lines excluded. */
   report: string[];
+  /** The line number of each line of `report`. */
+  reportLines: number[];
   /** The log ended, went quiet, or another report began before this one was complete. */
   truncated: boolean;
 }

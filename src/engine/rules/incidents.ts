@@ -1,0 +1,71 @@
+import type { CrashEvent, RebootEvent, SegfaultEvent, TimeoutEvent } from "../../parse/events.js";
+import { evidenceOf, whenOf } from "../alerts.js";
+import type { NodeState } from "../node-state.js";
+import type { RuleContext } from "./context.js";
+
+/** A kernel crash or warning report. Repeats of the same title on a node fold into one alert. */
+export function onCrash(ctx: RuleContext, node: NodeState, e: CrashEvent): void {
+  const warning = e.type === "warning";
+  const who = e.comm !== undefined ? ` (${e.comm}${e.pid !== undefined ? `[${e.pid}]` : ""}, CPU ${e.cpu ?? "?"})` : "";
+  const cite = [evidenceOf(e)];
+  const i = e.report.findIndex((l, k) => k > 0 && /\b(?:R?IP|WARNING): /.test(l));
+  if (i > 0) cite.push({ node: e.node, line: e.reportLines[i] ?? e.line, ts: null, text: e.report[i]! });
+  ctx.book.raise(
+    `${e.type}:${node.name}:${e.title}`,
+    {
+      rule: warning ? "warning" : "crash",
+      severity: warning ? "warning" : "critical",
+      node: node.name,
+      message: `${e.title}${who}${e.truncated ? ", report cut off" : ""}`,
+    },
+    whenOf(e),
+    cite,
+  );
+}
+
+/** A user program died; on LegoOS often the last link of a chain that began on M. */
+export function onSegfault(ctx: RuleContext, node: NodeState, e: SegfaultEvent): void {
+  const who = `${e.comm ?? "?"}[${e.pid ?? "?"}]`;
+  const detail =
+    e.kind === "segfault"
+      ? `segfault at 0x${(e.addr ?? 0n).toString(16)}${e.error !== undefined ? ` (error ${e.error.toString(16)})` : ""}`
+      : e.kind === "trap"
+        ? `trap ${e.trap ?? ""}`.trim()
+        : e.kind === "general-protection"
+          ? "general protection fault"
+          : `fatal signal ${e.signal ?? "?"}`;
+  ctx.book.raise(
+    `segfault:${node.name}:${e.comm ?? ""}`,
+    { rule: "segfault", severity: "error", node: node.name, message: `${who}: ${detail}` },
+    whenOf(e),
+    [evidenceOf(e)],
+  );
+}
+
+/** An RPC got no reply within its timeout: the peer's handler hung, or a message was lost. */
+export function onTimeout(ctx: RuleContext, node: NodeState, e: TimeoutEvent): void {
+  const who = e.cpu !== undefined ? ` (CPU ${e.cpu}, PID ${e.pid ?? "?"})` : "";
+  ctx.book.raise(
+    `rpc-timeout:${node.name}:${e.callerFn}`,
+    {
+      rule: "rpc-timeout",
+      severity: "critical",
+      node: node.name,
+      message: `RPC got no reply in ${e.ms} ms, caller ${e.via ?? e.caller}${who}`,
+    },
+    whenOf(e),
+    [evidenceOf(e)],
+  );
+}
+
+/** The node booted again: what was firing about the old boot is over, and the reboot itself is news. */
+export function onReboot(ctx: RuleContext, node: NodeState, e: RebootEvent): void {
+  ctx.book.resolveNode(node.name, whenOf(e));
+  node.reboot();
+  ctx.book.raise(
+    `reboot:${node.name}:${node.boots}`,
+    { rule: "reboot", severity: "warning", node: node.name, message: `node rebooted (${e.reason})` },
+    whenOf(e),
+    [evidenceOf(e)],
+  );
+}

@@ -1,0 +1,83 @@
+import type { StuckWorkerEvent, ThpoolEvent } from "../../parse/events.js";
+import { evidenceOf, whenOf } from "../alerts.js";
+import type { NodeState, WorkerState } from "../node-state.js";
+import type { RuleContext } from "./context.js";
+
+export const stuckKey = (node: string, worker: number) => `worker-stuck:${node}:${worker}`;
+export const queueKey = (node: string, worker: number) => `queue-growth:${node}:${worker}`;
+
+const secs = (s: number) => `${Math.round(s)} s`;
+
+/** The kernel's own stuck-worker report: critical at once; its repeats every tick fold into one alert. */
+export function onStuckReport(ctx: RuleContext, node: NodeState, e: StuckWorkerEvent): void {
+  const what = [e.opName ?? (e.op !== undefined ? `op ${e.op.toString(16)}` : undefined)]
+    .concat(e.srcNid !== undefined ? [`from node ${e.srcNid}`] : [])
+    .filter(Boolean)
+    .join(" ");
+  const where = [e.cpu !== undefined ? `CPU ${e.cpu}` : "", e.rip ? `at ${e.rip}` : ""].filter(Boolean).join(" ");
+  const message = `worker ${e.worker} stuck in its handler${what ? ` (${what})` : ""}${where ? ` ${where}` : ""}, reported ${e.repeat}x`;
+  ctx.book.raise(
+    stuckKey(node.name, e.worker),
+    { rule: "worker-stuck", severity: "critical", node: node.name, message },
+    whenOf(e),
+    [evidenceOf(e)],
+  );
+}
+
+/** A thread-pool sample: tracks stalls and deep queues, then checks both rules at the sample's time. */
+export function onSample(ctx: RuleContext, node: NodeState, e: ThpoolEvent, t: number | null): void {
+  const w = node.worker(e.worker);
+  const progressed = w.sample(e, t);
+  if (!e.inHandler) {
+    w.stallSince = null;
+    ctx.book.resolve(stuckKey(node.name, w.id), whenOf(e));
+  } else if (progressed) {
+    w.stallSince = t;
+    ctx.book.resolve(stuckKey(node.name, w.id), whenOf(e));
+  } else if (w.stallSince === null) {
+    w.stallSince = t;
+  }
+  if (e.queued >= ctx.th.queueDepth) {
+    w.deepSince ??= t;
+  } else {
+    w.deepSince = null;
+    ctx.book.resolve(queueKey(node.name, w.id), whenOf(e));
+  }
+  checkWorker(ctx, node, w, t, e);
+}
+
+/** Fires the duration rules of one worker if their time has come (on a sample, or on a clock tick). */
+export function checkWorker(
+  ctx: RuleContext,
+  node: NodeState,
+  w: WorkerState,
+  now: number | null,
+  e?: ThpoolEvent,
+): void {
+  if (now === null) return;
+  const cite = e ?? w.last;
+  if (!cite) return;
+  const at = e ? whenOf(e) : { ts: now, arrival: null, line: cite.line };
+  if (w.stallSince !== null && w.inHandler && now - w.stallSince >= ctx.th.stuckSeconds) {
+    const key = stuckKey(node.name, w.id);
+    if (!ctx.book.get(key)) {
+      const message = `worker ${w.id} in its handler with no progress for ${secs(now - w.stallSince)} (${w.queued} queued)`;
+      ctx.book.raise(key, { rule: "worker-stuck", severity: "critical", node: node.name, message }, at, [
+        evidenceOf(cite),
+      ]);
+    }
+  }
+  if (w.deepSince !== null && now - w.deepSince >= ctx.th.queueSeconds) {
+    const key = queueKey(node.name, w.id);
+    const message = `worker ${w.id}: ${w.queued} requests queued for ${secs(now - w.deepSince)}`;
+    const cur = ctx.book.get(key);
+    if (!cur) {
+      ctx.book.raise(key, { rule: "queue-growth", severity: "warning", node: node.name, message }, at, [
+        evidenceOf(cite),
+      ]);
+    } else {
+      cur.message = message;
+      cur.last = at;
+    }
+  }
+}
