@@ -9,7 +9,7 @@ export function summary(engine: Engine): string {
     const counts = Object.entries(n.counts)
       .map(([k, v]) => `${k} ${v}`)
       .join(", ");
-    const role = n.role === "unknown" ? "" : ` (${n.role})`;
+    const role = n.role === "unknown" || n.role === n.name ? "" : ` (${n.role})`;
     out.push(`${n.name}${role}: ${n.lines} lines${counts ? `; ${counts}` : ""}`);
   }
   const alerts = engine.all;
