@@ -24,6 +24,9 @@ export class WorkerState {
   stallSince: number | null = null;
   /** Node time since when `queued` has stayed at or above the threshold. */
   deepSince: number | null = null;
+  /** Samples in the current runs; one sample alone proves no duration, even when the clock moves on. */
+  stallRun = 0;
+  deepRun = 0;
   readonly history: WorkerSample[] = [];
   samples = 0;
   last?: ThpoolEvent;

@@ -30,17 +30,22 @@ export function onSample(ctx: RuleContext, node: NodeState, e: ThpoolEvent, t: n
   const progressed = w.sample(e, t);
   if (!e.inHandler) {
     w.stallSince = null;
+    w.stallRun = 0;
     ctx.book.resolve(stuckKey(node.name, w.id), whenOf(e));
   } else if (progressed) {
     w.stallSince = t;
+    w.stallRun = 1;
     ctx.book.resolve(stuckKey(node.name, w.id), whenOf(e));
-  } else if (w.stallSince === null) {
-    w.stallSince = t;
+  } else {
+    w.stallSince ??= t;
+    w.stallRun++;
   }
   if (e.queued >= ctx.th.queueDepth) {
     w.deepSince ??= t;
+    w.deepRun++;
   } else {
     w.deepSince = null;
+    w.deepRun = 0;
     ctx.book.resolve(queueKey(node.name, w.id), whenOf(e));
   }
   checkWorker(ctx, node, w, t, e);
@@ -58,7 +63,7 @@ export function checkWorker(
   const cite = e ?? w.last;
   if (!cite) return;
   const at = e ? whenOf(e) : { ts: now, arrival: null, line: cite.line };
-  if (w.stallSince !== null && w.inHandler && now - w.stallSince >= ctx.th.stuckSeconds) {
+  if (w.stallSince !== null && w.stallRun >= 2 && now - w.stallSince >= ctx.th.stuckSeconds) {
     const key = stuckKey(node.name, w.id);
     if (!ctx.book.get(key)) {
       const message = `worker ${w.id} in its handler with no progress for ${secs(now - w.stallSince)} (${w.queued} queued)`;
@@ -67,7 +72,7 @@ export function checkWorker(
       ]);
     }
   }
-  if (w.deepSince !== null && now - w.deepSince >= ctx.th.queueSeconds) {
+  if (w.deepSince !== null && w.deepRun >= 2 && now - w.deepSince >= ctx.th.queueSeconds) {
     const key = queueKey(node.name, w.id);
     const message = `worker ${w.id}: ${w.queued} requests queued for ${secs(now - w.deepSince)}`;
     const cur = ctx.book.get(key);
