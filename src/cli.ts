@@ -24,24 +24,28 @@ program
   .argument("<files...>", "logs to read, each [NAME=]FILE (plain or .gz; - for standard input)")
   .option("--node <name>", "node name for files given without NAME=")
   .option("--json", "one JSON object per line: every event, then every alert")
-  .addOption(new Option("--fail-on <severity>", "exit 1 when an alert this severe or worse fired").choices(SEVERITIES))
+  .addOption(
+    new Option("--fail-on <severity>", "exit 1 when an alert this severe or worse fired").choices(SEVERITIES),
+  )
   .option("--config <file>", "YAML config with alert thresholds and node roles")
-  .action(async (files: string[], opts: { node?: string; json?: boolean; failOn?: Severity; config?: string }) => {
-    const config = opts.config ? loadConfig(opts.config) : undefined;
-    const code = await scan(
-      files.map((f) => parseInput(f, opts.node)),
-      {
-        json: opts.json ?? false,
-        failOn: opts.failOn,
-        thresholds: config?.alerts,
-        roles: config?.roles,
-        stdout: process.stdout,
-        stderr: process.stderr,
-        stdin: process.stdin,
-      },
-    );
-    process.exitCode = code;
-  });
+  .action(
+    async (files: string[], opts: { node?: string; json?: boolean; failOn?: Severity; config?: string }) => {
+      const config = opts.config ? loadConfig(opts.config) : undefined;
+      const code = await scan(
+        files.map((f) => parseInput(f, opts.node)),
+        {
+          json: opts.json ?? false,
+          failOn: opts.failOn,
+          thresholds: config?.alerts,
+          roles: config?.roles,
+          stdout: process.stdout,
+          stderr: process.stderr,
+          stdin: process.stdin,
+        },
+      );
+      process.exitCode = code;
+    },
+  );
 
 program
   .command("demo", { isDefault: false })

@@ -1,6 +1,6 @@
 import { Engine, type EngineOptions } from "./engine/engine.js";
-import type { ParsedEvent } from "./parse/events.js";
 import { ConsoleParser } from "./parse/console.js";
+import type { ParsedEvent } from "./parse/events.js";
 import { LineFramer } from "./sources/framer.js";
 
 /** Options of a {@link Pipeline}. */
@@ -33,7 +33,8 @@ export class Pipeline {
 
   /** Bytes (or text) from `node`'s console, received at `arrival` (ms; null when unknown). */
   push(node: string, chunk: Uint8Array | string, arrival: number | null = null): void {
-    for (const l of this.framer(node).push(chunk)) this.parser.line(node, l.text, l.lineNo, arrival, l.truncated);
+    for (const l of this.framer(node).push(chunk))
+      this.parser.line(node, l.text, l.lineNo, arrival, l.truncated);
   }
 
   /** `node` has been quiet for a while: its partial line and half-printed blocks are emitted. */

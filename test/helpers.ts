@@ -1,6 +1,6 @@
+import type { ParsedEvent } from "../src/parse/events.js";
 import type { Block, BlockFamily, LineFamily } from "../src/parse/family.js";
 import { baseOf } from "../src/parse/family.js";
-import type { ParsedEvent } from "../src/parse/events.js";
 import { type LogLine, Stamper } from "../src/parse/line.js";
 
 /** Lines of one node from console text, numbered from 1, as the parser would see them. */

@@ -6,7 +6,7 @@ import type { RuleContext } from "./rules/context.js";
 import { onCrash, onReboot, onSegfault, onTimeout } from "./rules/incidents.js";
 import { checkSilent, heard } from "./rules/silent.js";
 import { StalledRpc } from "./rules/stalled-rpc.js";
-import { StormWindow, endStorm, onIbError } from "./rules/storm.js";
+import { endStorm, onIbError, StormWindow } from "./rules/storm.js";
 import { checkWorker, onSample, onStuckReport } from "./rules/worker.js";
 import { DEFAULT_THRESHOLDS, type Thresholds } from "./thresholds.js";
 

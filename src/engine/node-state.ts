@@ -38,7 +38,7 @@ export class WorkerState {
     const prev = this.last;
     let progressed: boolean;
     if (!e.inHandler) progressed = true;
-    else if (!prev || !prev.inHandler) progressed = true;
+    else if (!prev?.inHandler) progressed = true;
     else if (e.handled !== undefined && prev.handled !== undefined) progressed = e.handled !== prev.handled;
     else progressed = e.queued < prev.queued;
     this.queued = e.queued;

@@ -76,7 +76,8 @@ function failed(alerts: readonly Alert[], failOn?: Severity): boolean {
 async function readInto(p: Pipeline, input: ScanInput, o: ScanOptions, out: BufferedWriter): Promise<void> {
   const stdin = input.path === "-";
   const size = stdin ? 0 : statSync(input.path).size;
-  const progress = o.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? new Progress(o.stderr, input.path, size) : null;
+  const progress =
+    o.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? new Progress(o.stderr, input.path, size) : null;
   const raw = stdin ? o.stdin : createReadStream(input.path, { highWaterMark: 1 << 20 });
   try {
     for await (const chunk of decompressed(raw, (n) => progress?.advance(n))) {

@@ -30,7 +30,9 @@ export function summary(engine: Engine): string {
 function alertLines(a: Alert): string[] {
   const count = a.count > 1 ? ` x${a.count}` : "";
   const state = a.state === "resolved" ? " (resolved)" : "";
-  const lines = [`  ${a.severity.toUpperCase().padEnd(8)} ${a.rule} on ${a.node}${count}${state}: ${a.message}`];
+  const lines = [
+    `  ${a.severity.toUpperCase().padEnd(8)} ${a.rule} on ${a.node}${count}${state}: ${a.message}`,
+  ];
   for (const e of a.evidence) lines.push(`      ${e.node}:${e.line}  ${e.text}`);
   return lines;
 }

@@ -53,7 +53,12 @@ export class CrashAssembler {
   offer(line: LogLine): boolean {
     const msg = line.msg;
     const r = this.open;
-    if (r && line.ts !== null && r.lastTs !== null && (line.ts - r.lastTs > GAP_LIMIT_S || line.ts < r.lastTs - 1)) {
+    if (
+      r &&
+      line.ts !== null &&
+      r.lastTs !== null &&
+      (line.ts - r.lastTs > GAP_LIMIT_S || line.ts < r.lastTs - 1)
+    ) {
       this.close(true);
     }
     const hit = matchHeader(msg);

@@ -1,5 +1,5 @@
-import { fnOf } from "./family.js";
 import type { Frame } from "./events.js";
+import { fnOf } from "./family.js";
 
 /**
  * The lines of a register and stack dump (`show_regs`, `dump_stack`), shared by crash reports and

@@ -255,7 +255,10 @@ export interface HandlerErrorEvent extends EventBase {
 /** A memory-corruption diagnostic (F23). */
 export interface CorruptionEvent extends EventBase {
   type: "corruption";
-  /** `bad-pte`, `bad-pmd`, `bad-pud`, `bad-pgd`, or `<object>-dumped` (`pte`, `page`, `pcache`, `pcache_rmap`, `victim`). */
+  /**
+   * `bad-pte`, `bad-pmd`, `bad-pud` or `bad-pgd`, or `<object>-dumped` for a `pte`, `page`, `pcache`,
+   * `pcache_rmap` or `victim` dump.
+   */
   what: string;
   /** `file:line` of a bad page-table entry. */
   where?: string;

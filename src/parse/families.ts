@@ -22,7 +22,14 @@ export interface Families {
 /** Every family, in the order they are tried: block openers first, then one-line families. */
 export function createFamilies(): Families {
   return {
-    blocks: [thpoolBlockFamily, createStuckFamily(), timeoutFamily, profileFamily, countersFamily, lostCqeFamily],
+    blocks: [
+      thpoolBlockFamily,
+      createStuckFamily(),
+      timeoutFamily,
+      profileFamily,
+      countersFamily,
+      lostCqeFamily,
+    ],
     lines: [
       thpoolFamily,
       freeramFamily,

@@ -1,20 +1,20 @@
 import { CrashAssembler } from "./crash-assembler.js";
 import { CRASH_LITERALS } from "./crash-formats.js";
 import type { Emit } from "./events.js";
-import { type Families, createFamilies } from "./families.js";
+import { createFamilies, type Families } from "./families.js";
 import { type Block, baseOf } from "./family.js";
 import type { LogLine } from "./line.js";
 
 const STDOUT_OPEN = "STDOUT: ---[";
 const BANNERS = /^(?:LegoOS|Linux) version \S/;
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** One combined alternation of every literal any parser needs: the cheap test every line pays. */
 function prefilter(f: Families): RegExp {
   const keys = new Set<string>([...CRASH_LITERALS, STDOUT_OPEN, "version "]);
   for (const fam of [...f.lines, ...f.blocks]) for (const k of fam.keys) keys.add(k);
-  return new RegExp([...keys].map(escape).join("|"));
+  return new RegExp([...keys].map(escapeRe).join("|"));
 }
 
 /**

@@ -26,7 +26,8 @@ function scanAll(): { events: ParsedEvent[]; alerts: readonly Alert[] } {
 }
 
 const { events, alerts } = scanAll();
-const ofType = <T extends ParsedEvent["type"]>(t: T) => events.filter((e) => e.type === t) as Extract<ParsedEvent, { type: T }>[];
+const ofType = <T extends ParsedEvent["type"]>(t: T) =>
+  events.filter((e) => e.type === t) as Extract<ParsedEvent, { type: T }>[];
 
 describe("the seed's excerpts give exactly what the developer saw", () => {
   it("9 profile tables (the bare rows of the 'Sum' block are not one)", () => {
@@ -84,14 +85,11 @@ describe("the seed's excerpts give exactly what the developer saw", () => {
   it("one ib-error-storm per burst and node: b21, b22p, b22m", () => {
     const storms = alerts.filter((a) => a.rule === "ib-error-storm");
     assert.deepEqual(storms.map((a) => a.node).sort(), ["b21", "b22m", "b22p"]);
-    assert.deepEqual(
-      storms.map((a) => [a.node, a.count]).sort(),
-      [
-        ["b21", 29],
-        ["b22m", 8],
-        ["b22p", 18],
-      ],
-    );
+    assert.deepEqual(storms.map((a) => [a.node, a.count]).sort(), [
+      ["b21", 29],
+      ["b22m", 8],
+      ["b22p", 18],
+    ]);
   });
 
   it("the author's notes give no events", () => {
@@ -107,7 +105,8 @@ describe("the seed's excerpts give exactly what the developer saw", () => {
       ["b22p", [1, 28, 29]],
     ];
     for (const [node, lines] of notes)
-      for (const line of lines) assert.ok(!events.some((e) => e.node === node && e.line === line), `${node}:${line}`);
+      for (const line of lines)
+        assert.ok(!events.some((e) => e.node === node && e.line === line), `${node}:${line}`);
   });
 });
 
@@ -138,7 +137,8 @@ describe("whole or line by line", () => {
     p.end();
     return p.engine.all;
   }
-  const shape = (as: readonly Alert[]) => as.map((a) => [a.id, a.rule, a.severity, a.node, a.count, a.message]);
+  const shape = (as: readonly Alert[]) =>
+    as.map((a) => [a.id, a.rule, a.severity, a.node, a.count, a.message]);
 
   for (const f of files) {
     it(`${f} gives the same alerts`, () => {

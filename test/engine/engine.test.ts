@@ -2,14 +2,28 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Alert } from "../../src/engine/alerts.js";
 import { Engine } from "../../src/engine/engine.js";
-import type { EventBase, IbErrorEvent, ParsedEvent, ThpoolEvent, TimeoutEvent } from "../../src/parse/events.js";
+import type {
+  EventBase,
+  IbErrorEvent,
+  ParsedEvent,
+  ThpoolEvent,
+  TimeoutEvent,
+} from "../../src/parse/events.js";
 
 let lineNo = 0;
 function base(node: string, ts: number | null, arrival: number | null = null): EventBase {
   lineNo++;
   return { node, ts, line: lineNo, arrival, text: `[${ts}] line ${lineNo}` };
 }
-const sample = (node: string, ts: number | null, w: number, queued: number, inHandler: boolean, handled?: bigint, arrival: number | null = null): ThpoolEvent => ({
+const sample = (
+  node: string,
+  ts: number | null,
+  w: number,
+  queued: number,
+  inHandler: boolean,
+  handled?: bigint,
+  arrival: number | null = null,
+): ThpoolEvent => ({
   ...base(node, ts, arrival),
   type: "thpool",
   gen: "v3",
@@ -90,7 +104,16 @@ describe("worker-stuck", () => {
   it("the kernel's own report fires at once and its repeats fold into one alert", () => {
     const e = new Engine();
     for (const repeat of [1, 2, 3])
-      e.event({ ...base("M", 1000 + repeat * 5), type: "stuck_worker", worker: 1, cpu: 12, op: 0x20000000, opName: "PCACHE_MISS", srcNid: 0, repeat });
+      e.event({
+        ...base("M", 1000 + repeat * 5),
+        type: "stuck_worker",
+        worker: 1,
+        cpu: 12,
+        op: 0x20000000,
+        opName: "PCACHE_MISS",
+        srcNid: 0,
+        repeat,
+      });
     assert.equal(e.all.length, 1);
     assert.equal(e.all[0]!.count, 3);
     assert.match(e.all[0]!.message, /worker 1 stuck.*PCACHE_MISS from node 0.*CPU 12/);
@@ -113,7 +136,11 @@ describe("queue-growth", () => {
   });
 
   it("a queue that drains in time raises nothing", () => {
-    assert.equal(run([sample("M", 10, 0, 5, true, 1n), sample("M", 12, 0, 1, true, 2n), sample("M", 20, 0, 5, true, 3n)]).length, 0);
+    assert.equal(
+      run([sample("M", 10, 0, 5, true, 1n), sample("M", 12, 0, 1, true, 2n), sample("M", 20, 0, 5, true, 3n)])
+        .length,
+      0,
+    );
   });
 });
 
@@ -174,7 +201,14 @@ describe("stalled-rpc", () => {
     assert.equal(e.all.filter((a) => a.rule === "stalled-rpc").length, 0);
     const f = new Engine();
     f.event({ ...base("M", 5000, 1_000_000), type: "stuck_worker", worker: 2, repeat: 1 });
-    f.event({ ...base("M", 5001, 1_000_500), type: "thpool", gen: "v3", worker: 2, queued: 0, inHandler: false });
+    f.event({
+      ...base("M", 5001, 1_000_500),
+      type: "thpool",
+      gen: "v3",
+      worker: 2,
+      queued: 0,
+      inHandler: false,
+    });
     f.event(timeout("P", 30801, 1_000_000 + 10 * 60_000));
     assert.equal(f.all.filter((a) => a.rule === "stalled-rpc").length, 0);
   });
@@ -224,7 +258,8 @@ describe("determinism", () => {
       ...[1, 2, 3, 4, 5, 6].map((i) => ibErr("P", 10 + i / 10, 3)),
       timeout("P", 30, 4),
     ];
-    const strip = (as: Alert[]) => as.map(({ evidence, first, last, ...rest }) => ({ ...rest, lines: evidence.length }));
+    const strip = (as: Alert[]) =>
+      as.map(({ evidence, first, last, ...rest }) => ({ ...rest, lines: evidence.length }));
     lineNo = 0;
     const a = strip(run(evs()));
     lineNo = 0;

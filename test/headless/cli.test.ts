@@ -107,6 +107,9 @@ describe("legowatch scan", () => {
     assert.match(r.out, /^P: \d+ lines; /m);
     assert.match(r.out, /CRITICAL ib-error-storm on M/);
     assert.match(r.out, /P:2 +\[30801\.296160\] ibapi_send_reply\(\)/);
-    assert.match(r.out, /Crash reports:\n {2}P:21 \[30939\.644483\] BUG: unable to handle kernel NULL pointer dereference in fit_poll_cq/);
+    assert.match(
+      r.out,
+      /Crash reports:\n {2}P:21 \[30939\.644483\] BUG: unable to handle kernel NULL pointer dereference in fit_poll_cq/,
+    );
   });
 });

@@ -54,7 +54,10 @@ describe("crash reports from the seed", () => {
   });
 
   it("titles paging requests and cut-off heads (b05, b20, b04, b14, b18, b22p)", () => {
-    assert.equal(crashes(seed("b05.log"))[0]!.title, "BUG: unable to handle kernel paging request in task_tick_rt");
+    assert.equal(
+      crashes(seed("b05.log"))[0]!.title,
+      "BUG: unable to handle kernel paging request in task_tick_rt",
+    );
     assert.equal(crashes(seed("b05.log"))[0]!.address, "00000002f4bfbf58");
     assert.equal(
       crashes(seed("b20.log"))[0]!.title,
@@ -63,7 +66,10 @@ describe("crash reports from the seed", () => {
     for (const f of ["b04.log", "b14.log", "b18.log"]) {
       const cs = crashes(seed(f));
       assert.equal(cs.length, 1, f);
-      assert.equal(cs[0]!.title, "BUG: unable to handle kernel NULL pointer dereference in ib_mad_completion_handler");
+      assert.equal(
+        cs[0]!.title,
+        "BUG: unable to handle kernel NULL pointer dereference in ib_mad_completion_handler",
+      );
     }
     assert.equal(
       crashes(seed("b22p.log"))[0]!.title,

@@ -52,7 +52,8 @@ describe("line framing", () => {
   });
 
   it("does not split at brackets that are not stamps", () => {
-    const line = "[  227.054974] CPU14 PID22 strace__munmap([0x7fffb0ba9000 - 0x7fffb4000000], 54882304) = 0, 0x0";
+    const line =
+      "[  227.054974] CPU14 PID22 strace__munmap([0x7fffb0ba9000 - 0x7fffb4000000], 54882304) = 0, 0x0";
     assert.deepEqual(texts(frame([`${line}\n`])), [line]);
   });
 
@@ -80,7 +81,18 @@ describe("line framing", () => {
 describe("framing properties", () => {
   // Bytes drawn from what consoles really send: text, line ends, escapes, stamps, broken UTF-8.
   const piece = fc.oneof(
-    fc.constantFrom("\n", "\r", "\r\n", "\r\r\n", "\u0000", "\u001b[1;31m", "\u001b]0;t\u0007", "[  12.345678] ", "€", "é"),
+    fc.constantFrom(
+      "\n",
+      "\r",
+      "\r\n",
+      "\r\r\n",
+      "\u0000",
+      "\u001b[1;31m",
+      "\u001b]0;t\u0007",
+      "[  12.345678] ",
+      "€",
+      "é",
+    ),
     fc.string({ maxLength: 12 }),
   );
   const stream = fc
@@ -95,16 +107,20 @@ describe("framing properties", () => {
 
   it("any chunking of the same bytes gives the same lines", () => {
     fc.assert(
-      fc.property(stream, fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 20 }), (b, sizes) => {
-        const whole = frame([b], 16);
-        const chunks: Uint8Array[] = [];
-        for (let at = 0, k = 0; at < b.length; k++) {
-          const n = sizes[k % sizes.length]!;
-          chunks.push(b.slice(at, at + n));
-          at += n;
-        }
-        assert.deepEqual(frame(chunks, 16), whole);
-      }),
+      fc.property(
+        stream,
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 20 }),
+        (b, sizes) => {
+          const whole = frame([b], 16);
+          const chunks: Uint8Array[] = [];
+          for (let at = 0, k = 0; at < b.length; k++) {
+            const n = sizes[k % sizes.length]!;
+            chunks.push(b.slice(at, at + n));
+            at += n;
+          }
+          assert.deepEqual(frame(chunks, 16), whole);
+        },
+      ),
       { numRuns: 500 },
     );
   });

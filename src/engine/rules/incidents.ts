@@ -6,7 +6,8 @@ import type { RuleContext } from "./context.js";
 /** A kernel crash or warning report. Repeats of the same title on a node fold into one alert. */
 export function onCrash(ctx: RuleContext, node: NodeState, e: CrashEvent): void {
   const warning = e.type === "warning";
-  const who = e.comm !== undefined ? ` (${e.comm}${e.pid !== undefined ? `[${e.pid}]` : ""}, CPU ${e.cpu ?? "?"})` : "";
+  const who =
+    e.comm !== undefined ? ` (${e.comm}${e.pid !== undefined ? `[${e.pid}]` : ""}, CPU ${e.cpu ?? "?"})` : "";
   const cite = [evidenceOf(e)];
   const i = e.report.findIndex((l, k) => k > 0 && /\b(?:R?IP|WARNING): /.test(l));
   if (i > 0) cite.push({ node: e.node, line: e.reportLines[i] ?? e.line, ts: null, text: e.report[i]! });

@@ -11,7 +11,12 @@ export function checkSilent(ctx: RuleContext, node: NodeState, now: number): voi
   if (quiet < limit || ctx.book.get(key(node.name))) return;
   ctx.book.raise(
     key(node.name),
-    { rule: "node-silent", severity: "error", node: node.name, message: `no console output for ${Math.round(quiet)} s` },
+    {
+      rule: "node-silent",
+      severity: "error",
+      node: node.name,
+      message: `no console output for ${Math.round(quiet)} s`,
+    },
     { ts: node.lastTs, arrival: now, line: node.lines },
     [],
   );

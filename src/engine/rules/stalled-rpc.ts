@@ -32,7 +32,8 @@ export class StalledRpc {
   }
 
   private near(a: Alert, e: TimeoutEvent): boolean {
-    if (a.node === e.node || e.arrival === null || a.first.arrival === null || a.last.arrival === null) return false;
+    if (a.node === e.node || e.arrival === null || a.first.arrival === null || a.last.arrival === null)
+      return false;
     const w = this.ctx.th.stalledRpcWindowSeconds * 1000;
     // The stall must overlap the time the RPC was waiting (its timeout before the report) or be near it.
     const waitStart = e.arrival - e.ms - w;

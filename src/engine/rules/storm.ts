@@ -16,7 +16,13 @@ export class StormWindow {
  * IB errors come in bursts (a dead QP flushes every queued work request), so a burst is one
  * alert with a count, not one alert a line. Errors without any time count as one instant.
  */
-export function onIbError(ctx: RuleContext, node: NodeState, w: StormWindow, e: IbErrorEvent, t: number | null): void {
+export function onIbError(
+  ctx: RuleContext,
+  node: NodeState,
+  w: StormWindow,
+  e: IbErrorEvent,
+  t: number | null,
+): void {
   const now = t ?? w.last ?? 0;
   endStorm(ctx, node, w, now);
   w.last = now;
@@ -42,7 +48,12 @@ export function onIbError(ctx: RuleContext, node: NodeState, w: StormWindow, e: 
     const first = w.evidence[0]!;
     ctx.book.raise(
       key(node.name),
-      { rule: "ib-error-storm", severity: "critical", node: node.name, message: message(w.times.length, first.text) },
+      {
+        rule: "ib-error-storm",
+        severity: "critical",
+        node: node.name,
+        message: message(w.times.length, first.text),
+      },
       { ts: first.ts, arrival: e.arrival, line: first.line },
       w.evidence,
       w.times.length,

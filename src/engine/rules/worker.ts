@@ -14,7 +14,9 @@ export function onStuckReport(ctx: RuleContext, node: NodeState, e: StuckWorkerE
     .concat(e.srcNid !== undefined ? [`from node ${e.srcNid}`] : [])
     .filter(Boolean)
     .join(" ");
-  const where = [e.cpu !== undefined ? `CPU ${e.cpu}` : "", e.rip ? `at ${e.rip}` : ""].filter(Boolean).join(" ");
+  const where = [e.cpu !== undefined ? `CPU ${e.cpu}` : "", e.rip ? `at ${e.rip}` : ""]
+    .filter(Boolean)
+    .join(" ");
   const message = `worker ${e.worker} stuck in its handler${what ? ` (${what})` : ""}${where ? ` ${where}` : ""}, reported ${e.repeat}x`;
   ctx.book.raise(
     stuckKey(node.name, e.worker),
