@@ -7,6 +7,11 @@ import { LineFramer } from "./sources/framer.js";
 export interface PipelineOptions extends EngineOptions {
   /** Sees every parsed event after the engine took it. */
   onEvent?: (e: ParsedEvent) => void;
+  /**
+   * A node quiet this long (ms, on {@link Pipeline.tick}) has its partial line and half-printed blocks
+   * emitted: a kernel that died mid-report still gets its crash. Default 1000.
+   */
+  idleMs?: number;
 }
 
 /**
@@ -18,9 +23,13 @@ export class Pipeline {
   readonly engine: Engine;
   private readonly parser: ConsoleParser;
   private readonly framers = new Map<string, LineFramer>();
+  /** Receive time of each node's last chunk, until the node is flushed for being quiet. */
+  private readonly heardAt = new Map<string, number>();
+  private readonly idleMs: number;
 
   constructor(options: PipelineOptions = {}) {
     this.engine = new Engine(options);
+    this.idleMs = options.idleMs ?? 1000;
     const onEvent = options.onEvent;
     this.parser = new ConsoleParser(
       (e) => {
@@ -33,6 +42,7 @@ export class Pipeline {
 
   /** Bytes (or text) from `node`'s console, received at `arrival` (ms; null when unknown). */
   push(node: string, chunk: Uint8Array | string, arrival: number | null = null): void {
+    if (arrival !== null) this.heardAt.set(node, arrival);
     for (const l of this.framer(node).push(chunk))
       this.parser.line(node, l.text, l.lineNo, arrival, l.truncated);
   }
@@ -50,8 +60,13 @@ export class Pipeline {
     this.parser.flush(node);
   }
 
-  /** The clock moved (ms since the epoch). */
+  /** The clock moved (ms since the epoch): quiet nodes are flushed, then duration rules run. */
   tick(now: number): void {
+    for (const [node, at] of [...this.heardAt]) {
+      if (now - at < this.idleMs) continue;
+      this.heardAt.delete(node);
+      this.idle(node, now);
+    }
     this.engine.tick(now);
   }
 

@@ -24,6 +24,8 @@ export interface ScanOptions {
   stdout: Writable;
   stderr: Writable & { isTTY?: boolean };
   stdin: Readable;
+  /** Inputs at least this large show progress when stderr is a terminal. */
+  progressMinBytes?: number;
 }
 
 /** A `scan` that could not read an input; what was read before is reported all the same. */
@@ -76,8 +78,8 @@ function failed(alerts: readonly Alert[], failOn?: Severity): boolean {
 async function readInto(p: Pipeline, input: ScanInput, o: ScanOptions, out: BufferedWriter): Promise<void> {
   const stdin = input.path === "-";
   const size = stdin ? 0 : statSync(input.path).size;
-  const progress =
-    o.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? new Progress(o.stderr, input.path, size) : null;
+  const min = o.progressMinBytes ?? PROGRESS_MIN_BYTES;
+  const progress = o.stderr.isTTY && size >= min ? new Progress(o.stderr, input.path, size) : null;
   const raw = stdin ? o.stdin : createReadStream(input.path, { highWaterMark: 1 << 20 });
   try {
     for await (const chunk of decompressed(raw, (n) => progress?.advance(n))) {
