@@ -44,7 +44,9 @@ export function parseBlocks(family: BlockFamily, text: string): ParsedEvent[] {
       open = null;
       if (r === "done") continue;
     }
-    if (family.keys.some((k) => l.msg.includes(k))) open = family.open(l, baseOf(l));
+    if (family.keys.some((k) => l.msg.includes(k)) || family.exact?.includes(l.msg.trimEnd())) {
+      open = family.open(l, baseOf(l));
+    }
   }
   if (open) out.push(...open.close(true));
   return out;

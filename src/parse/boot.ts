@@ -81,10 +81,11 @@ const ROWS: readonly Row[] = [
   },
   {
     // The list is sprintf'd into a 64-byte buffer and can come out mangled: count only a clean one.
-    re: /^(Online|Active) CPU: ?(.*?)\s*$/,
+    re: /^(Online|Active) CPU: ?(.*)$/,
     build: (m) => {
-      const e: Fields = { what: "cpu-mask", detail: `${m[1]} CPU: ${m[2]}` };
-      const n = countCpuList(m[2]!);
+      const list = m[2]!.trimEnd();
+      const e: Fields = { what: "cpu-mask", detail: `${m[1]} CPU: ${list}` };
+      const n = countCpuList(list);
       if (n !== null) e.cpus = n;
       return e;
     },

@@ -27,8 +27,8 @@ const ROWS: readonly Row[] = [
   },
   {
     // The victim dump indents its line by four blanks.
-    re: /^\s*(pte|page|pcache|pcache_rmap|victim) dumped because: (.*?)\s*$/,
-    build: (m) => ({ what: `${m[1]}-dumped`, reason: m[2]! }),
+    re: /^\s*(pte|page|pcache|pcache_rmap|victim) dumped because: (.*)$/,
+    build: (m) => ({ what: `${m[1]}-dumped`, reason: m[2]!.trimEnd() }),
   },
 ];
 

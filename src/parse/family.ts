@@ -33,6 +33,11 @@ export interface Block {
 export interface BlockFamily {
   name: string;
   keys: readonly string[];
+  /**
+   * Whole messages (trailing blanks ignored) that open a block though they hold no key: a stamped
+   * line with nothing but a prefix, such as the `fit:` that starts the lost-CQE banner.
+   */
+  exact?: readonly string[];
   /** Opens a block when `line` starts one (the first line is already taken). */
   open(line: LogLine, base: EventBase): Block | null;
 }

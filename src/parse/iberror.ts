@@ -49,10 +49,10 @@ const FIT_ERR_ROWS: readonly Row[] = [
 ];
 
 /** `fit: fit_poll_recv_cq()-1878 CPU 4 wc.status: WR flushed, wr_id 12`; the `-LINE` is a source line. */
-const FIT_ERR = /^(?:fit: ?)?(\w+)\(\)-\d+ CPU\s*(\d+) (.*?)\s*$/;
+const FIT_ERR = /^(?:fit: ?)?(\w+)\(\)-\d+ CPU\s*(\d+) (.*)$/;
 
 function fitErr(m: RegExpExecArray): Fields | null {
-  const rest = m[3]!;
+  const rest = m[3]!.trimEnd();
   for (const row of FIT_ERR_ROWS) {
     const r = row.re.exec(rest);
     if (!r) continue;
@@ -122,8 +122,8 @@ const ROWS: readonly Row[] = [
   { re: new RegExp(`${MLX}event PORT_CHANGE_DOWN arrived`), build: () => ({ kind: "port-down" }) },
   {
     // The receive and send guards all start `BUG! mad_list: %p`; the MAD thread exits after it.
-    re: /^BUG! mad_list: (.*?)\s*$/,
-    build: (m) => ({ kind: "mad-guard", detail: `mad_list: ${m[1]}` }),
+    re: /^BUG! mad_list: (.*)$/,
+    build: (m) => ({ kind: "mad-guard", detail: `mad_list: ${m[1]!.trimEnd()}` }),
   },
   {
     re: /^(\w+)\(\): WARNING nr_got: (-?\d+)/,
@@ -233,7 +233,8 @@ class LostCqeBlock implements Block {
 /** The lost send-CQE banner (F7), every wording since 2018-08-27, as one `lost-cqe` `ib_error` event. */
 export const lostCqeFamily: BlockFamily = {
   name: "lost_cqe",
-  keys: ["fit:", STARS, "get the CQE from send_cq"],
+  keys: [STARS, "get the CQE from send_cq"],
+  exact: ["fit:"],
   open(line: LogLine, base: EventBase): Block | null {
     const msg = line.msg.trim();
     if (msg === "fit:") return new LostCqeBlock(base);

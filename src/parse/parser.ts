@@ -1,8 +1,8 @@
 import { CrashAssembler } from "./crash-assembler.js";
 import { CRASH_LITERALS } from "./crash-formats.js";
-import type { Emit } from "./events.js";
+import type { Emit, EventBase } from "./events.js";
 import { createFamilies, type Families } from "./families.js";
-import { type Block, baseOf } from "./family.js";
+import { type Block, type BlockFamily, baseOf, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 const STDOUT_OPEN = "STDOUT: ---[";
@@ -10,11 +10,39 @@ const BANNERS = /^(?:LegoOS|Linux) version \S/;
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** One combined alternation of every literal any parser needs: the cheap test every line pays. */
-function prefilter(f: Families): RegExp {
-  const keys = new Set<string>([...CRASH_LITERALS, STDOUT_OPEN, "version "]);
-  for (const fam of [...f.lines, ...f.blocks]) for (const k of fam.keys) keys.add(k);
-  return new RegExp([...keys].map(escapeRe).join("|"));
+/** The families that hold a key, so that a prefilter hit goes straight to them. */
+interface Route {
+  blocks: BlockFamily[];
+  lines: LineFamily[];
+}
+
+/** How a node's lines reach the families: one combined regex of every key, and the families behind each key. */
+class Router {
+  /** One alternation of every literal any parser needs: the cheap test every line pays. */
+  readonly filter: RegExp;
+  readonly routes = new Map<string, Route>();
+  readonly exact = new Map<string, BlockFamily>();
+  readonly exactMax: number;
+
+  constructor(readonly families: Families) {
+    const keys = new Set<string>([...CRASH_LITERALS, STDOUT_OPEN, "version "]);
+    const route = (k: string) => {
+      keys.add(k);
+      let r = this.routes.get(k);
+      if (!r) {
+        r = { blocks: [], lines: [] };
+        this.routes.set(k, r);
+      }
+      return r;
+    };
+    for (const fam of families.blocks) {
+      for (const k of fam.keys) route(k).blocks.push(fam);
+      for (const m of fam.exact ?? []) this.exact.set(m, fam);
+    }
+    for (const fam of families.lines) for (const k of fam.keys) route(k).lines.push(fam);
+    this.filter = new RegExp([...keys].map(escapeRe).join("|"));
+    this.exactMax = Math.max(0, ...[...this.exact.keys()].map((m) => m.length));
+  }
 }
 
 /**
@@ -23,8 +51,7 @@ function prefilter(f: Families): RegExp {
  * out through `emit`. Nothing here reads a clock, so the same lines always give the same events.
  */
 export class NodeParser {
-  private families: Families;
-  private filter: RegExp;
+  private router: Router;
   private block: Block | null = null;
   private readonly crash: CrashAssembler;
   private inStdout = false;
@@ -37,8 +64,7 @@ export class NodeParser {
     private readonly emit: Emit,
     private readonly make: () => Families = createFamilies,
   ) {
-    this.families = make();
-    this.filter = prefilter(this.families);
+    this.router = new Router(make());
     this.crash = new CrashAssembler(emit);
   }
 
@@ -61,7 +87,12 @@ export class NodeParser {
       if (r === "done") return;
     }
     const msg = line.msg;
-    const hit = this.filter.test(msg);
+    const router = this.router;
+    if (msg.length <= router.exactMax) {
+      const fam = router.exact.get(msg.trimEnd());
+      if (fam && this.open(fam, line, baseOf(line))) return;
+    }
+    const hit = router.filter.exec(msg);
     if ((hit || this.crash.busy) && this.crash.offer(line)) return;
     if (!hit) return;
     if (msg.includes(STDOUT_OPEN)) {
@@ -69,22 +100,41 @@ export class NodeParser {
       return;
     }
     const base = baseOf(line);
-    for (const fam of this.families.blocks) {
-      if (!fam.keys.some((k) => msg.includes(k))) continue;
-      const block = fam.open(line, base);
-      if (block) {
-        this.block = block;
-        return;
-      }
+    // Straight to the families of the key that matched; when none of them takes the line, another key
+    // further along it may belong to a family that does.
+    const route = router.routes.get(hit[0]);
+    if (route && this.tryFamilies(route.blocks, route.lines, line, base, false)) return;
+    this.tryFamilies(router.families.blocks, router.families.lines, line, base, true);
+  }
+
+  private tryFamilies(
+    blocks: readonly BlockFamily[],
+    lines: readonly LineFamily[],
+    line: LogLine,
+    base: EventBase,
+    check: boolean,
+  ): boolean {
+    const msg = line.msg;
+    for (const fam of blocks) {
+      if (check && !fam.keys.some((k) => msg.includes(k))) continue;
+      if (this.open(fam, line, base)) return true;
     }
-    for (const fam of this.families.lines) {
-      if (!fam.keys.some((k) => msg.includes(k))) continue;
+    for (const fam of lines) {
+      if (check && !fam.keys.some((k) => msg.includes(k))) continue;
       const e = fam.parse(line, base);
       if (e) {
         this.emit(e);
-        return;
+        return true;
       }
     }
+    return false;
+  }
+
+  private open(fam: BlockFamily, line: LogLine, base: EventBase): boolean {
+    const block = fam.open(line, base);
+    if (!block) return false;
+    this.block = block;
+    return true;
   }
 
   /** The node went quiet or its log ended: whatever is half-collected is emitted as it is. */
@@ -110,7 +160,7 @@ export class NodeParser {
     if (line.ts !== null) this.lastTs = line.ts;
     if (zero || banner) {
       this.flush();
-      this.families = this.make();
+      this.router = new Router(this.make());
       this.inStdout = false;
       this.justBooted = true;
       this.emit({ ...baseOf(line), type: "reboot", reason: zero ? "zero-stamp" : "banner" });

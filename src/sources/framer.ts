@@ -100,9 +100,11 @@ export class LineFramer {
     this.carryCut = false;
     let start = 0;
     const n = s.length;
+    // Where the next CR is, searched again only once passed: a chunk without CRs is scanned for one once.
+    let cr = -2;
     while (start < n) {
       const nl = s.indexOf("\n", start);
-      const cr = s.indexOf("\r", start);
+      if (cr !== -1 && cr < start) cr = s.indexOf("\r", start);
       if (cr !== -1 && (nl === -1 || cr < nl)) {
         // Fold a run of CRs followed by LF (serial captures often double them) into one line end.
         let j = cr;
