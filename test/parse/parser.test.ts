@@ -53,7 +53,13 @@ describe("the node parser", () => {
   });
 
   it("ends STDOUT at the next stamped line when the closing ]--- was cut off", () => {
-    const ev = parse(["[   51.716582] STDOUT: ---[", "hello", "[   52.000000] send request failed at connection 7 as 12"].join("\n"));
+    const ev = parse(
+      [
+        "[   51.716582] STDOUT: ---[",
+        "hello",
+        "[   52.000000] send request failed at connection 7 as 12",
+      ].join("\n"),
+    );
     assert.deepEqual(
       ev.map((e) => e.type),
       ["ib_error"],
