@@ -161,6 +161,52 @@ describe("crash formats from the format strings", () => {
     assert.equal(c!.title, "divide error in watchdog_print");
   });
 
+  it("every die() trap is titled by its name and function (F10 traps.c)", () => {
+    const traps = [
+      "general protection fault",
+      "divide error",
+      "invalid opcode",
+      "int3",
+      "overflow",
+      "bounds",
+      "invalid TSS",
+      "segment not present",
+      "stack segment",
+      "alignment check",
+      "coprocessor segment overrun",
+      "fpu exception",
+      "simd exception",
+      "Bad pagetable",
+    ];
+    for (const trap of traps) {
+      const [c, ...rest] = crashes(
+        [
+          `[ 1234.000000] ${trap}: 0000 [#1] SMP PROCESSOR`,
+          "[ 1234.000100] CPU: 2 PID: 9 Comm: kevict_sweepd 4.0.0-lego+ #51",
+          "[ 1234.000200] RIP: 0010:[<ffffffff81071c3e>]  [<ffffffff81071c3e>] victim_flush_func+0x6e/0x130",
+        ].join("\n"),
+      );
+      assert.equal(rest.length, 0, trap);
+      assert.equal(c!.title, `${trap} in victim_flush_func`);
+      assert.equal(c!.die, 1);
+    }
+  });
+
+  it("non-returning exceptions: PANIC: double fault and friends (F10)", () => {
+    const [c] = crashes(
+      [
+        "[ 1234.000000] PANIC: double fault, error_code: 0x0",
+        "[ 1234.000100] CPU: 2 PID: 9 Comm: python 4.0.0-lego+ #51",
+        "[ 1234.000200] RIP: 0010:[<ffffffff81071c3e>]  [<ffffffff81071c3e>] __schedule+0x6e/0x130",
+        "[ 1234.000300] Kernel Panic - not syncing: Machine halted.",
+      ].join("\n"),
+    );
+    assert.equal(c!.title, "double fault in __schedule");
+    assert.equal(c!.panic, "Machine halted.");
+    const [m] = crashes("[ 1234.000000] PANIC: machine check, error_code: 0x0");
+    assert.equal(m!.title, "PANIC: machine check");
+  });
+
   it("Linux's newer Oops wording keeps syzkaller's titles", () => {
     const [c] = crashes(
       [
