@@ -1,9 +1,20 @@
 import { z } from "zod";
 import { ThresholdsSchema } from "../engine/thresholds.js";
 
-/** The config file: alert thresholds and what the operator knows about each node. */
+/** One node of the cluster: its name, role and console. */
+export const NodeSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.:-]+$/, "node names hold letters, digits and _ . : - only"),
+    role: z.enum(["P", "M", "S"]).optional(),
+    /** A source URI: `serial:...`, `ssh://...`, `tcp://...`, `cmd:...`, `file:...`. */
+    source: z.string().min(1),
+  })
+  .strict();
+
+/** The config file: nodes, alert thresholds, and what the operator knows about each node. */
 export const ConfigSchema = z
   .object({
+    nodes: z.array(NodeSchema).optional(),
     /** Overrides of the alert thresholds (see `Thresholds`). */
     alerts: ThresholdsSchema.partial().optional(),
     /** Node roles by node name, when the console does not make them plain. */
@@ -12,3 +23,4 @@ export const ConfigSchema = z
   .strict();
 
 export type Config = z.infer<typeof ConfigSchema>;
+export type NodeConfig = z.infer<typeof NodeSchema>;
