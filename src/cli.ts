@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
-import { loadConfig } from "./config/load.js";
+import { findConfig, loadConfig } from "./config/load.js";
 import { SEVERITIES, type Severity } from "./engine/alerts.js";
+import { runHeadless } from "./headless/live.js";
 import { InputError, parseInput, scan } from "./headless/scan.js";
+import { askHidden } from "./live/ask.js";
+import type { LiveNode } from "./live/monitor.js";
+import { createSource } from "./sources/create.js";
+import { parseSourceUri, UriError } from "./sources/uri.js";
 
 const EXIT_USAGE = 2;
 
@@ -12,11 +17,69 @@ function fail(message: string): never {
   process.exit(EXIT_USAGE);
 }
 
+interface LiveOptions {
+  config?: string;
+  headless?: boolean;
+  json?: boolean;
+  failOn?: Severity;
+  acceptNewHostKey?: boolean;
+}
+
 const program = new Command("legowatch")
   .description("Live monitor for the kernel consoles of a LegoOS cluster")
   .version("0.1.0")
   .exitOverride()
   .configureOutput({ outputError: (s, write) => write(`legowatch: ${s.replace(/^error: /, "").trim()}\n`) });
+
+program
+  .argument("[nodes...]", "consoles to watch, each NAME=URI (serial:, ssh://, tcp://, cmd:, file:, -)")
+  .option("--config <file>", "YAML config: nodes, alert thresholds (default ./legowatch.yaml when present)")
+  .option("--headless", "no screen: print alerts as they fire (the default when stdout is not a terminal)")
+  .option("--json", "with --headless: alerts as JSON lines, the schema of scan --json")
+  .addOption(
+    new Option("--fail-on <severity>", "exit 1 as soon as an alert this severe or worse fires").choices(
+      SEVERITIES,
+    ),
+  )
+  .option("--accept-new-host-key", "trust and remember the SSH host key of a host not in known_hosts")
+  .action(async (args: string[], opts: LiveOptions) => {
+    const config = findConfig(opts.config);
+    const nodes: LiveNode[] = [];
+    const roles: Record<string, "P" | "M" | "S"> = { ...config?.roles };
+    const ssh = {
+      acceptNewHostKey: opts.acceptNewHostKey ?? false,
+      passphrase: process.stdin.isTTY ? (prompt: string) => askHidden(prompt) : undefined,
+    };
+    for (const n of config?.nodes ?? []) {
+      nodes.push({ name: n.name, source: createSource(parseSourceUri(n.source), ssh) });
+      if (n.role) roles[n.name] = n.role;
+    }
+    for (const arg of args) {
+      const m = /^([A-Za-z0-9_.:-]+)=(.+)$/.exec(arg);
+      if (!m)
+        fail(`${arg}: expected NAME=URI, e.g. M=ssh://console-host?cmd=tail -F /var/log/consoles/M.log`);
+      nodes.push({ name: m[1]!, source: createSource(parseSourceUri(m[2]!), ssh) });
+    }
+    if (nodes.length === 0) fail("no nodes to watch: give NAME=URI arguments or a config file with nodes");
+    if (!opts.headless && process.stdout.isTTY) {
+      process.stderr.write("legowatch: the screen UI is not built yet; watching headless\n");
+    }
+    const stopRequested = new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    process.exitCode = await runHeadless(nodes, {
+      json: opts.json ?? false,
+      failOn: opts.failOn,
+      thresholds: config?.alerts,
+      roles,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      stopRequested,
+    });
+    // Sources are stopped; a stdin left open must not keep the process alive.
+    process.exit();
+  });
 
 program
   .command("scan")
@@ -74,7 +137,7 @@ try {
     if (err.exitCode === 0) process.exit(0);
     process.exit(EXIT_USAGE);
   }
-  if (err instanceof InputError) fail(err.message);
+  if (err instanceof InputError || err instanceof UriError) fail(err.message);
   if (err instanceof Error && err.name === "ConfigError") fail(err.message);
   throw err;
 }

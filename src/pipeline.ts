@@ -1,7 +1,8 @@
 import { Engine, type EngineOptions } from "./engine/engine.js";
 import { ConsoleParser } from "./parse/console.js";
 import type { ParsedEvent } from "./parse/events.js";
-import { LineFramer } from "./sources/framer.js";
+import { type FramedLine, LineFramer } from "./sources/framer.js";
+import { ReplayFilter } from "./sources/replay-filter.js";
 
 /** Options of a {@link Pipeline}. */
 export interface PipelineOptions extends EngineOptions {
@@ -12,6 +13,8 @@ export interface PipelineOptions extends EngineOptions {
    * emitted: a kernel that died mid-report still gets its crash. Default 1000.
    */
   idleMs?: number;
+  /** Drop lines a reconnected source prints again (live sources); see {@link ReplayFilter}. */
+  dedupReplays?: boolean;
 }
 
 /**
@@ -26,10 +29,12 @@ export class Pipeline {
   /** Receive time of each node's last chunk, until the node is flushed for being quiet. */
   private readonly heardAt = new Map<string, number>();
   private readonly idleMs: number;
+  private readonly filters: Map<string, ReplayFilter> | null;
 
   constructor(options: PipelineOptions = {}) {
     this.engine = new Engine(options);
     this.idleMs = options.idleMs ?? 1000;
+    this.filters = options.dedupReplays ? new Map() : null;
     const onEvent = options.onEvent;
     this.parser = new ConsoleParser(
       (e) => {
@@ -43,19 +48,27 @@ export class Pipeline {
   /** Bytes (or text) from `node`'s console, received at `arrival` (ms; null when unknown). */
   push(node: string, chunk: Uint8Array | string, arrival: number | null = null): void {
     if (arrival !== null) this.heardAt.set(node, arrival);
-    for (const l of this.framer(node).push(chunk))
-      this.parser.line(node, l.text, l.lineNo, arrival, l.truncated);
+    this.lines(node, this.framer(node).push(chunk), arrival);
+  }
+
+  /**
+   * `node`'s source connected again: its partial line is complete as far as it goes, and what the
+   * new session repeats is dropped (with `dedupReplays`).
+   */
+  reconnected(node: string, arrival: number | null = null): void {
+    this.idle(node, arrival);
+    this.filter(node)?.reconnected();
   }
 
   /** `node` has been quiet for a while: its partial line and half-printed blocks are emitted. */
   idle(node: string, arrival: number | null = null): void {
-    for (const l of this.framer(node).flush()) this.parser.line(node, l.text, l.lineNo, arrival, l.truncated);
+    this.lines(node, this.framer(node).flush(), arrival);
     this.parser.flush(node);
   }
 
   /** `node`'s stream ended. */
   endNode(node: string, arrival: number | null = null): void {
-    for (const l of this.framer(node).end()) this.parser.line(node, l.text, l.lineNo, arrival, l.truncated);
+    this.lines(node, this.framer(node).end(), arrival);
     this.framers.delete(node);
     this.parser.flush(node);
   }
@@ -74,6 +87,27 @@ export class Pipeline {
   end(): void {
     for (const node of [...this.framers.keys()]) this.endNode(node);
     this.parser.end();
+  }
+
+  private lines(node: string, framed: readonly FramedLine[], arrival: number | null): void {
+    const filter = this.filter(node);
+    for (const l of framed) {
+      if (!filter) {
+        this.parser.line(node, l.text, l.lineNo, arrival, l.truncated);
+        continue;
+      }
+      for (const text of filter.line(l.text)) this.parser.line(node, text, l.lineNo, arrival, l.truncated);
+    }
+  }
+
+  private filter(node: string): ReplayFilter | null {
+    if (!this.filters) return null;
+    let f = this.filters.get(node);
+    if (!f) {
+      f = new ReplayFilter();
+      this.filters.set(node, f);
+    }
+    return f;
   }
 
   private framer(node: string): LineFramer {

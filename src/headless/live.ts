@@ -1,0 +1,96 @@
+import type { Writable } from "node:stream";
+import { type Alert, type AlertChange, type Severity, severityRank } from "../engine/alerts.js";
+import type { Thresholds } from "../engine/thresholds.js";
+import { type LiveNode, Monitor, type NodeStatus } from "../live/monitor.js";
+import { Pipeline } from "../pipeline.js";
+import { alertJson } from "./json.js";
+import { summary } from "./summary.js";
+
+/** Options of {@link runHeadless}. */
+export interface HeadlessOptions {
+  json: boolean;
+  failOn?: Severity;
+  thresholds?: Partial<Thresholds>;
+  roles?: Record<string, "P" | "M" | "S">;
+  stdout: Writable;
+  stderr: Writable;
+  /** Resolves when the user asks to stop (SIGINT, SIGTERM). */
+  stopRequested: Promise<void>;
+  /** The clock tick, ms. */
+  tickMs?: number;
+}
+
+const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+/**
+ * Watches the nodes live without a screen: alerts are printed the moment they fire (text, or JSON
+ * lines with the same schema as `scan`), source status changes go to stderr. Returns the exit code:
+ * 1 as soon as an alert at or above `failOn` fires, else 0 when stopped or when every source closed.
+ */
+export async function runHeadless(nodes: readonly LiveNode[], o: HeadlessOptions): Promise<number> {
+  let failed: () => void = () => {};
+  const failure = new Promise<void>((resolve) => {
+    failed = resolve;
+  });
+  let code = 0;
+  const pipeline = new Pipeline({
+    thresholds: o.thresholds,
+    roles: o.roles,
+    dedupReplays: true,
+    onAlert: (a, change) => {
+      print(o, a, change);
+      if (change === "fire" && o.failOn && severityRank(a.severity) >= severityRank(o.failOn)) {
+        code = 1;
+        failed();
+      }
+    },
+  });
+  let allClosed: () => void = () => {};
+  const closed = new Promise<void>((resolve) => {
+    allClosed = resolve;
+  });
+  const monitor = new Monitor(nodes, pipeline, {
+    tickMs: o.tickMs,
+    onStatus: (s) => {
+      o.stderr.write(`${statusLine(s)}\n`);
+      if (monitor.allClosed) allClosed();
+    },
+    onDropped: (node, lines) =>
+      o.stderr.write(
+        `${clock(Date.now())} ${node}: fell behind, dropped ${lines} line${lines === 1 ? "" : "s"}\n`,
+      ),
+  });
+  monitor.start();
+  await Promise.race([o.stopRequested, failure, closed]);
+  await monitor.stop();
+  const text = summary(pipeline.engine);
+  (o.json ? o.stderr : o.stdout).write(text);
+  return code;
+}
+
+function print(o: HeadlessOptions, a: Alert, change: AlertChange): void {
+  if (change === "update") return;
+  if (o.json) {
+    o.stdout.write(`${alertJson(a)}\n`);
+    return;
+  }
+  const when = clock(a.last.arrival ?? Date.now());
+  if (change === "resolve") {
+    o.stdout.write(`${when} resolved ${a.rule} on ${a.node}: ${a.message}\n`);
+    return;
+  }
+  const lines = [`${when} ${a.severity.toUpperCase().padEnd(8)} ${a.rule} on ${a.node}: ${a.message}`];
+  for (const e of a.evidence) lines.push(`    ${e.node}:${e.line}  ${e.text}`);
+  o.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** One status line: `12:00:01 M: retrying in 2.0 s (connection refused)`. */
+export function statusLine(s: NodeStatus): string {
+  const parts = [`${clock(Date.now())} ${s.node}: ${s.state}`];
+  if (s.detail) parts.push(s.detail);
+  if (s.retryInMs !== undefined) parts.push(`in ${(s.retryInMs / 1000).toFixed(1)} s`);
+  if (s.gapMs !== undefined) parts.push(`after a ${(s.gapMs / 1000).toFixed(1)} s gap`);
+  let line = parts.join(" ");
+  if (s.error) line += ` (${s.error})`;
+  return line;
+}

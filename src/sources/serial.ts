@@ -1,0 +1,140 @@
+import { stat } from "node:fs/promises";
+import { SerialPort } from "serialport";
+import {
+  type BackoffOptions,
+  type Connection,
+  DEFAULT_BACKOFF,
+  FatalSourceError,
+  Reconnector,
+  WaitingError,
+} from "./reconnect.js";
+import type { Source, SourceSink } from "./source.js";
+
+/** How to open a serial console. Unset line settings take serialport's defaults (8N1). */
+export interface SerialOptions {
+  /** Device path, such as `/dev/ttyUSB0` or a pty link. */
+  path: string;
+  baudRate: number;
+  dataBits?: 5 | 6 | 7 | 8;
+  parity?: "none" | "even" | "odd" | "mark" | "space";
+  stopBits?: 1 | 1.5 | 2;
+}
+
+// The native binding reports a missing device only in its message (no `code`), so both are checked.
+const ABSENT_CODES = new Set(["ENOENT", "ENODEV", "ENXIO"]);
+const ABSENT_MESSAGE = /no such (file or directory|device)/i;
+
+/** Whether an error means the device is not there, so waiting for it is the right answer. */
+function isAbsent(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  return (code !== undefined && ABSENT_CODES.has(code)) || ABSENT_MESSAGE.test(err.message);
+}
+
+/** Whether the device node exists; `stat` follows links, so a dangling pty link counts as absent. */
+async function present(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if (isAbsent(err)) return false;
+    // Anything else (EACCES on a parent directory) is for `open` to report with its own error.
+    return true;
+  }
+}
+
+/**
+ * A serial console read with the `serialport` package. It only reads: nothing is ever written to the
+ * console, so a monitor can never type into a node by accident. While the device is absent (unplugged,
+ * or a pty not created yet) the status is `waiting` and the path is polled; it reattaches on its own.
+ */
+export class SerialSource implements Source {
+  readonly kind = "serial";
+  readonly describe: string;
+  private reconnector: Reconnector | null = null;
+
+  constructor(
+    private readonly options: SerialOptions,
+    private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
+  ) {
+    this.describe = `${options.path} at ${options.baudRate} baud`;
+  }
+
+  start(sink: SourceSink): void {
+    if (this.reconnector) return;
+    this.reconnector = new Reconnector(() => this.open(sink), sink, this.backoff);
+    this.reconnector.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.reconnector?.stop();
+  }
+
+  private async open(sink: SourceSink): Promise<Connection> {
+    const { path } = this.options;
+    if (!(await present(path))) throw new WaitingError(`${path}: no such device`);
+    const port = this.createPort();
+    await new Promise<void>((resolve, reject) => {
+      port.open((err) =>
+        err ? reject(isAbsent(err) ? new WaitingError(`${path}: ${err.message}`) : err) : resolve(),
+      );
+    });
+    return new SerialConnection(port, this.describe, (chunk) => sink.data(chunk));
+  }
+
+  private createPort(): SerialPort {
+    const { path, baudRate, dataBits, parity, stopBits } = this.options;
+    try {
+      return new SerialPort({
+        path,
+        baudRate,
+        autoOpen: false,
+        ...(dataBits === undefined ? {} : { dataBits }),
+        ...(parity === undefined ? {} : { parity }),
+        ...(stopBits === undefined ? {} : { stopBits }),
+      });
+    } catch (err) {
+      // The constructor only throws on invalid settings, which no retry can fix.
+      throw new FatalSourceError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
+/** One open port: forwards its bytes and settles `closed` when the port goes away. */
+class SerialConnection implements Connection {
+  readonly closed: Promise<void>;
+  private closing = false;
+
+  constructor(
+    private readonly port: SerialPort,
+    readonly detail: string,
+    onData: (chunk: Uint8Array) => void,
+  ) {
+    port.on("data", onData);
+    this.closed = new Promise<void>((resolve, reject) => {
+      port.on("error", (err: Error) => {
+        if (port.isOpen) port.close(() => undefined);
+        reject(err);
+      });
+      port.once("close", (err: (Error & { disconnected?: boolean }) | null) => {
+        if (this.closing || !err) resolve();
+        else this.vanished(err).then(reject, reject);
+      });
+    });
+    // The reconnector may drop a connection without awaiting it (stopped while opening): never leave
+    // the rejection unhandled.
+    this.closed.catch(() => undefined);
+  }
+
+  close(): void {
+    this.closing = true;
+    if (this.port.isOpen) this.port.close(() => undefined);
+  }
+
+  /** A device that is gone is waited for; one that is still there but failed is retried with backoff. */
+  private async vanished(err: Error & { disconnected?: boolean }): Promise<Error> {
+    const path = this.port.path;
+    if (err.disconnected && !(await present(path))) return new WaitingError(`${path}: device disconnected`);
+    return err;
+  }
+}
