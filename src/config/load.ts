@@ -51,7 +51,8 @@ export function parseConfig(text: string, path = "config"): Config {
   const r = ConfigSchema.safeParse(doc.toJS() ?? {});
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    const keys = [...issue.path, ...("keys" in issue && Array.isArray(issue.keys) ? [issue.keys[0]] : [])];
+    const unknown = "keys" in issue && Array.isArray(issue.keys) ? (issue.keys as string[]).slice(0, 1) : [];
+    const keys: PropertyKey[] = [...issue.path, ...unknown];
     const key = keys.length > 0 ? keys.join(".") : "(top level)";
     throw new ConfigError(`${where(keys)}: ${key}: ${issue.message}`);
   }
