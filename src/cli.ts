@@ -29,6 +29,7 @@ const program = new Command("legowatch")
   .description("Live monitor for the kernel consoles of a LegoOS cluster")
   .version("0.1.0")
   .exitOverride()
+  .enablePositionalOptions()
   .configureOutput({ outputError: (s, write) => write(`legowatch: ${s.replace(/^error: /, "").trim()}\n`) });
 
 program

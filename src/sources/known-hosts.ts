@@ -80,7 +80,10 @@ export function hostFieldMatches(field: string, name: string): boolean {
 
 /** Case-insensitive glob match with `*` and `?`, as OpenSSH matches host patterns. */
 export function globMatch(pattern: string, text: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${re}$`, "i").test(text);
 }
 
@@ -119,7 +122,9 @@ export function checkHostKey(
   if (plain.some((e) => e.key.equals(keyBlob))) return "known";
   const other = plain.find((e) => e.keyType === keyType) ?? plain[0];
   if (other === undefined) return "unknown";
-  return { changed: { expected: fingerprint(other.key), got: fingerprint(keyBlob), expectedType: other.keyType } };
+  return {
+    changed: { expected: fingerprint(other.key), got: fingerprint(keyBlob), expectedType: other.keyType },
+  };
 }
 
 /** The key types known_hosts holds for a host, in file order, so the client can ask for those first. */

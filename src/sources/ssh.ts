@@ -10,7 +10,14 @@ import ssh2, {
   type NextAuthHandler,
   type ParsedKey,
 } from "ssh2";
-import { checkHostKey, fingerprint, knownHostsLine, knownHostsName, keyTypeOf, knownKeyTypes } from "./known-hosts.js";
+import {
+  checkHostKey,
+  fingerprint,
+  keyTypeOf,
+  knownHostsLine,
+  knownHostsName,
+  knownKeyTypes,
+} from "./known-hosts.js";
 import { type BackoffOptions, type Connection, FatalSourceError, Reconnector } from "./reconnect.js";
 import type { Source, SourceSink } from "./source.js";
 import { expandTilde, localUserName, parseSshConfig } from "./ssh-config.js";
@@ -149,7 +156,15 @@ export class SshSource implements Source {
     const steps = await authSteps(target);
     const known = await readOptional(target.knownHostsPath);
     const algorithms = hostKeyAlgorithms(knownKeyTypes(known, target.host, target.port));
-    return connectSession({ options: this.options, target, steps, algorithms, keys: this.keys, sink, signal });
+    return connectSession({
+      options: this.options,
+      target,
+      steps,
+      algorithms,
+      keys: this.keys,
+      sink,
+      signal,
+    });
   }
 }
 
@@ -166,7 +181,9 @@ async function authSteps(target: SshTarget): Promise<AuthStep[]> {
   }
   if (steps.length === 0) {
     const tried = target.identities.map((i) => tildify(i.file)).join(", ");
-    throw new FatalSourceError(`no way to log in to ${target.host}: SSH_AUTH_SOCK is not set and none of ${tried} exists`);
+    throw new FatalSourceError(
+      `no way to log in to ${target.host}: SSH_AUTH_SOCK is not set and none of ${tried} exists`,
+    );
   }
   return steps;
 }
@@ -400,7 +417,9 @@ async function verifyHostKey(target: SshTarget, acceptNew: boolean, blob: Buffer
   const got = `${type} ${fingerprint(blob)}`;
   if (verdict === "known") return;
   if (verdict === "revoked") {
-    throw new FatalSourceError(`host key of ${name} (${got}) is marked @revoked in ${tildify(path)}; refusing to connect`);
+    throw new FatalSourceError(
+      `host key of ${name} (${got}) is marked @revoked in ${tildify(path)}; refusing to connect`,
+    );
   }
   if (verdict === "unknown") {
     if (!acceptNew) {
@@ -469,7 +488,9 @@ function liveSession(
     if (exit?.code === 0) return null;
     if (exit) return new Error(`"${command}" on ${detail} exited with status ${exit.code}${why}`);
     const cause = lastError ? `: ${lastError.message}` : "";
-    return new Error(`connection to ${detail} lost${cause}${stderr.value ? ` (stderr: ${stderr.value})` : ""}`);
+    return new Error(
+      `connection to ${detail} lost${cause}${stderr.value ? ` (stderr: ${stderr.value})` : ""}`,
+    );
   };
   const end = () => {
     if (result !== undefined) return;

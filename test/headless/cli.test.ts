@@ -91,7 +91,7 @@ describe("legowatch scan", () => {
     writeFileSync(cfg, "alerts:\n  stuckSeconds: -3\n");
     const r = cli(["scan", "--config", cfg, fixture("b21.log")]);
     assert.equal(r.code, 2);
-    assert.match(r.err, /bad\.yaml: alerts\.stuckSeconds: /);
+    assert.match(r.err, /bad\.yaml:2: alerts\.stuckSeconds: /);
   });
 
   it("config thresholds change the rules", () => {
