@@ -24,8 +24,8 @@ export interface CrashFormat {
   /** `warning` for WARN blocks (the node goes on), `crash` for everything else. */
   type: "crash" | "warning";
   role: HeaderRole;
-  /** Cheap literal test before the regex. */
-  literal: string;
+  /** Cheap literal tests before the regex: a header holds one of them. */
+  literals: readonly string[];
   header: RegExp;
   /**
    * Title template. `{fn}` is the guilty function, `$1`... are the header's captures. A template whose
@@ -54,7 +54,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "oops",
     type: "crash",
     role: "start",
-    literal: "BUG: unable to handle kernel ",
+    literals: ["BUG: unable to handle kernel "],
     header: /^BUG: unable to handle kernel (NULL pointer dereference|paging request)(?: at (.*\S))?/,
     title: "BUG: unable to handle kernel $1 in {fn}",
     addressGroup: 2,
@@ -64,7 +64,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "oops",
     type: "crash",
     role: "start",
-    literal: "BUG: kernel NULL pointer dereference",
+    literals: ["BUG: kernel NULL pointer dereference"],
     header: /^BUG: kernel NULL pointer dereference, address: (\S+)/,
     title: "BUG: unable to handle kernel NULL pointer dereference in {fn}",
     addressGroup: 1,
@@ -73,7 +73,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "oops",
     type: "crash",
     role: "start",
-    literal: "BUG: unable to handle page fault",
+    literals: ["BUG: unable to handle page fault"],
     header: /^BUG: unable to handle page fault for address: (\S+)/,
     title: "BUG: unable to handle kernel paging request in {fn}",
     addressGroup: 1,
@@ -82,7 +82,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "bug",
     type: "crash",
     role: "start",
-    literal: "BUG: failure at ",
+    literals: ["BUG: failure at "],
     header: /^BUG: failure at (([^:\s]+):(\d+))\/(\w+)\(\)!/,
     title: "kernel BUG in {fn}",
     fallback: "kernel BUG at $1",
@@ -93,7 +93,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "bug",
     type: "crash",
     role: "start",
-    literal: "kernel BUG at ",
+    literals: ["kernel BUG at "],
     header: /^kernel BUG at ([^!\s]+)!/,
     title: "kernel BUG in {fn}",
     fallback: "kernel BUG at $1",
@@ -103,7 +103,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "warning",
     type: "warning",
     role: "start",
-    literal: "WARNING: ",
+    literals: ["WARNING: "],
     header: /^WARNING: (?:CPU: ?\d+ PID: ?\d+ )?at (?:(\S+:\d+) )?(\S+)/,
     title: "WARNING in {fn}",
     fallback: "WARNING at $1",
@@ -114,7 +114,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "deadlock",
     type: "crash",
     role: "start",
-    literal: "Possible deadlock happend",
+    literals: ["Possible deadlock happend"],
     header: /^Possible deadlock happend locker_cpu: (-?\d+)/,
     title: "possible deadlock in {fn}",
     fallback: "possible deadlock (locker cpu $1)",
@@ -123,7 +123,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "exception",
     type: "crash",
     role: "start",
-    literal: "PANIC: ",
+    literals: ["PANIC: "],
     header: /^PANIC: (double fault|machine check|virtualization exception|reserved exception)/,
     title: "$1 in {fn}",
     fallback: "PANIC: $1",
@@ -132,7 +132,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "die",
     type: "crash",
     role: "die",
-    literal: "[#",
+    literals: DIE_TRAPS.split("|"),
     header: new RegExp(`^(${DIE_TRAPS})(?:,[^:]*)?: [0-9a-f]{4} \\[#(\\d+)\\]`),
     title: "$1 in {fn}",
     dieGroup: 2,
@@ -141,7 +141,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "die",
     type: "crash",
     role: "die",
-    literal: "Oops: ",
+    literals: ["Oops: "],
     header: /^Oops: [0-9a-f]{4} \[#(\d+)\]/,
     title: "Oops in {fn}",
     dieGroup: 1,
@@ -150,7 +150,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "panic",
     type: "crash",
     role: "panic",
-    literal: "not syncing",
+    literals: ["not syncing"],
     header: /^Kernel [Pp]anic - not syncing: ?(.*?)\s*$/,
     title: "kernel panic: $1",
     reasonGroup: 1,
@@ -159,7 +159,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "end",
     type: "crash",
     role: "end",
-    literal: "---[ end ",
+    literals: ["---[ end "],
     header: /^---\[ end (?:trace [0-9a-f]+|Kernel [Pp]anic - not syncing)/,
     title: "",
   },
@@ -167,19 +167,19 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "cut",
     type: "crash",
     role: "cut",
-    literal: "cut here",
+    literals: ["cut here"],
     header: /^-{12}\[ cut here \]-{12}$|^-{19} cut here -{19}$/,
     title: "",
   },
 ];
 
 /** Literals of every header: a line without any of them cannot open or shape a report. */
-export const CRASH_LITERALS: readonly string[] = [...new Set(CRASH_FORMATS.map((f) => f.literal))];
+export const CRASH_LITERALS: readonly string[] = [...new Set(CRASH_FORMATS.flatMap((f) => f.literals))];
 
 /** Finds the format row a line's message is a header of. */
 export function matchHeader(msg: string): { format: CrashFormat; m: RegExpExecArray } | null {
   for (const format of CRASH_FORMATS) {
-    if (!msg.includes(format.literal)) continue;
+    if (!format.literals.some((l) => msg.includes(l))) continue;
     const m = format.header.exec(msg);
     if (m) return { format, m };
   }

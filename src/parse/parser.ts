@@ -4,11 +4,11 @@ import type { Emit, EventBase } from "./events.js";
 import { createFamilies, type Families } from "./families.js";
 import { type Block, type BlockFamily, baseOf, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
+import { KeyFinder } from "./prefilter.js";
 
 const STDOUT_OPEN = "STDOUT: ---[";
 const BANNERS = /^(?:LegoOS|Linux) version \S/;
 
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The families that hold a key, so that a prefilter hit goes straight to them. */
 interface Route {
@@ -18,8 +18,8 @@ interface Route {
 
 /** How a node's lines reach the families: one combined regex of every key, and the families behind each key. */
 class Router {
-  /** One alternation of every literal any parser needs: the cheap test every line pays. */
-  readonly filter: RegExp;
+  /** Finds the first of every literal any parser needs: the cheap test every line pays. */
+  readonly filter: KeyFinder;
   readonly routes = new Map<string, Route>();
   readonly exact = new Map<string, BlockFamily>();
   readonly exactMax: number;
@@ -40,7 +40,7 @@ class Router {
       for (const m of fam.exact ?? []) this.exact.set(m, fam);
     }
     for (const fam of families.lines) for (const k of fam.keys) route(k).lines.push(fam);
-    this.filter = new RegExp([...keys].map(escapeRe).join("|"));
+    this.filter = new KeyFinder(keys);
     this.exactMax = Math.max(0, ...[...this.exact.keys()].map((m) => m.length));
   }
 }
@@ -92,7 +92,7 @@ export class NodeParser {
       const fam = router.exact.get(msg.trimEnd());
       if (fam && this.open(fam, line, baseOf(line))) return;
     }
-    const hit = router.filter.exec(msg);
+    const hit = router.filter.find(msg);
     if ((hit || this.crash.busy) && this.crash.offer(line)) return;
     if (!hit) return;
     if (msg.includes(STDOUT_OPEN)) {
@@ -102,7 +102,7 @@ export class NodeParser {
     const base = baseOf(line);
     // Straight to the families of the key that matched; when none of them takes the line, another key
     // further along it may belong to a family that does.
-    const route = router.routes.get(hit[0]);
+    const route = router.routes.get(hit);
     if (route && this.tryFamilies(route.blocks, route.lines, line, base, false)) return;
     this.tryFamilies(router.families.blocks, router.families.lines, line, base, true);
   }

@@ -14,7 +14,7 @@ export interface FramedLine {
 
 /** Options of a {@link LineFramer}. */
 export interface FramerOptions {
-  /** Longest line kept whole, in UTF-16 units; longer lines are split and marked truncated. */
+  /** Longest line kept whole, in bytes; longer lines are split (between characters) and marked truncated. */
   maxLineLength?: number;
 }
 
@@ -28,145 +28,145 @@ const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 const CONTROL_ALL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 /**
- * Turns a byte stream into lines. Any chunking of the same bytes gives the same lines:
- * UTF-8 is decoded as a stream (invalid bytes become U+FFFD), `\n`, `\r\n` and a lone `\r` end a line,
- * a line never grows past `maxLineLength`, and a partial last line waits for more bytes, for
- * {@link LineFramer.flush} at the end, or for an idle flush by the caller.
+ * Bytes that may need cleaning: C0 controls but tab, LF and CR; DEL; and 0xC2, the first byte of a C1
+ * control in UTF-8 (and of a few harmless characters, which only cost a closer look).
+ */
+const DIRTY_BYTES = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\xc2]/;
+
+/**
+ * Turns a byte stream into lines. Any chunking of the same bytes gives the same lines: `\n`, `\r\n`,
+ * a lone `\r` (and runs of `\r` before `\n`) end a line; each line is decoded from UTF-8 on its own
+ * (invalid bytes become U+FFFD), so a character cut across chunks is whole again and no line keeps a
+ * chunk alive; a line never grows past `maxLineLength` bytes; a partial last line waits for more bytes,
+ * for {@link LineFramer.end}, or for {@link LineFramer.flush} when a live source goes quiet.
  */
 export class LineFramer {
-  private readonly decoder = new TextDecoder("utf-8");
   private readonly max: number;
-  private carry = "";
-  /** The carried partial line already lost full-length pieces to {@link keep}. */
+  /** The partial line so far (a copy: sources may reuse their buffers). */
+  private carry: Buffer | null = null;
+  /** The carried partial line already lost full-length pieces. */
   private carryCut = false;
   private lineNo = 0;
-  /** A `\r` ended the previous line; a `\n` right after it belongs to the same line end. */
+  /** A `\r` ended the previous chunk; more `\r`s and one `\n` after it belong to the same line end. */
   private afterCR = false;
 
   constructor(options: FramerOptions = {}) {
-    this.max = options.maxLineLength ?? MAX_LINE_LENGTH;
+    this.max = Math.max(4, options.maxLineLength ?? MAX_LINE_LENGTH);
   }
 
-  /** Feeds bytes (or already decoded text) and returns the lines they complete. */
+  /** Feeds bytes (or text, taken as UTF-8) and returns the lines they complete. */
   push(chunk: Uint8Array | string): FramedLine[] {
-    const text = typeof chunk === "string" ? chunk : this.decoder.decode(chunk, { stream: true });
+    const buf =
+      typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const out: FramedLine[] = [];
-    this.split(text, out);
+    const n = buf.length;
+    let start = 0;
+    if (this.afterCR) {
+      while (start < n && buf[start] === 13) start++;
+      if (start === n) return out;
+      if (buf[start] === 10) start++;
+      this.afterCR = false;
+    }
+    // One scan of the chunk tells whether any of its lines needs cleaning: most consoles send none.
+    const dirty = DIRTY_BYTES.test(buf.toString("latin1", start));
+    // Where the next CR is, searched again only once passed: a chunk without CRs is scanned for one once.
+    let cr = -2;
+    while (start < n) {
+      const nl = buf.indexOf(10, start);
+      if (cr !== -1 && cr < start) cr = buf.indexOf(13, start);
+      if (cr !== -1 && (nl === -1 || cr < nl)) {
+        let j = cr;
+        while (j < n && buf[j] === 13) j++;
+        this.complete(buf, start, cr, dirty, out);
+        if (j === n) {
+          // The next byte decides between CRLF and a lone CR; the line itself is complete either way.
+          this.afterCR = true;
+          return out;
+        }
+        start = buf[j] === 10 ? j + 1 : j;
+        continue;
+      }
+      if (nl === -1) {
+        this.keep(buf, start, out);
+        return out;
+      }
+      this.complete(buf, start, nl, dirty, out);
+      start = nl + 1;
+    }
     return out;
   }
 
   /** Ends the stream: the partial last line, if any, becomes a line. */
   end(): FramedLine[] {
-    const out: FramedLine[] = [];
-    this.split(this.decoder.decode(), out);
-    this.flushInto(out);
-    return out;
+    this.afterCR = false;
+    return this.flush();
   }
 
   /** Emits the partial line now (a live source that went quiet); the stream goes on afterwards. */
   flush(): FramedLine[] {
     const out: FramedLine[] = [];
-    this.flushInto(out);
+    if (this.carry) this.emit(this.carry, 0, this.carry.length, true, this.carryCut, out);
+    this.carry = null;
+    this.carryCut = false;
     return out;
   }
 
   /** True when a partial line is waiting. */
   get pending(): boolean {
-    return this.carry.length > 0;
+    return this.carry !== null;
   }
 
-  private flushInto(out: FramedLine[]): void {
-    if (this.carry.length > 0) {
-      this.emit(this.carry, out, this.carryCut);
-      this.carry = "";
+  /** A complete line: the carried part, if any, and `buf[start, end)`. */
+  private complete(buf: Buffer, start: number, end: number, dirty: boolean, out: FramedLine[]): void {
+    if (this.carry) {
+      const line = Buffer.concat([this.carry, buf.subarray(start, end)]);
+      const cut = this.carryCut;
+      this.carry = null;
+      this.carryCut = false;
+      this.pieces(line, 0, line.length, true, cut, out);
+      return;
     }
-    this.carryCut = false;
-  }
-
-  private split(text: string, out: FramedLine[]): void {
-    let s = text;
-    if (this.afterCR) {
-      // Finish the line end begun by the CR that closed the previous chunk: more CRs, then maybe one LF.
-      let k = 0;
-      while (k < s.length && s.charCodeAt(k) === 13) k++;
-      if (k === s.length) return;
-      if (s.charCodeAt(k) === 10) k++;
-      s = s.slice(k);
-      this.afterCR = false;
-    }
-    if (this.carry.length > 0) s = this.carry + s;
-    this.carry = "";
-    let cut = this.carryCut;
-    this.carryCut = false;
-    let start = 0;
-    const n = s.length;
-    // Where the next CR is, searched again only once passed: a chunk without CRs is scanned for one once.
-    let cr = -2;
-    while (start < n) {
-      const nl = s.indexOf("\n", start);
-      if (cr !== -1 && cr < start) cr = s.indexOf("\r", start);
-      if (cr !== -1 && (nl === -1 || cr < nl)) {
-        // Fold a run of CRs followed by LF (serial captures often double them) into one line end.
-        let j = cr;
-        while (j < n && s.charCodeAt(j) === 13) j++;
-        if (j === n) {
-          // The next byte decides between CRLF and a lone CR; the line itself is complete either way.
-          this.emitLong(s.slice(start, cr), out, cut);
-          this.afterCR = true;
-          return;
-        }
-        this.emitLong(s.slice(start, cr), out, cut);
-        cut = false;
-        start = s.charCodeAt(j) === 10 ? j + 1 : j;
-        continue;
-      }
-      if (nl === -1) {
-        this.keep(s.slice(start), out, cut);
-        return;
-      }
-      this.emitLong(s.slice(start, nl), out, cut);
-      cut = false;
-      start = nl + 1;
-    }
+    this.pieces(buf, start, end, dirty, false, out);
   }
 
   /** Keeps a partial line, cutting off full-length pieces so memory stays bounded. */
-  private keep(rest: string, out: FramedLine[], cut: boolean): void {
-    let r = rest;
+  private keep(buf: Buffer, start: number, out: FramedLine[]): void {
+    const line = this.carry ? Buffer.concat([this.carry, buf.subarray(start)]) : Buffer.from(buf.subarray(start));
+    let s = 0;
+    let cut = this.carryCut;
+    while (line.length - s > this.max) {
+      const at = this.cutAt(line, s);
+      this.emit(line, s, at, true, true, out);
+      s = at;
+      cut = true;
+    }
+    this.carry = line.subarray(s);
+    this.carryCut = cut;
+  }
+
+  private pieces(buf: Buffer, start: number, end: number, dirty: boolean, cut: boolean, out: FramedLine[]): void {
+    let s = start;
     let wasCut = cut;
-    while (r.length > this.max) {
-      const at = this.cutAt(r);
-      this.emit(r.slice(0, at), out, true);
-      r = r.slice(at);
+    while (end - s > this.max) {
+      const at = this.cutAt(buf, s);
+      this.emit(buf, s, at, dirty, true, out);
+      s = at;
       wasCut = true;
     }
-    this.carry = r;
-    this.carryCut = wasCut;
+    this.emit(buf, s, end, dirty, wasCut, out);
   }
 
-  /** Emits a complete line; `cut` says earlier pieces of it were already emitted. */
-  private emitLong(line: string, out: FramedLine[], cut: boolean): void {
-    let r = line;
-    let wasCut = cut;
-    while (r.length > this.max) {
-      const at = this.cutAt(r);
-      this.emit(r.slice(0, at), out, true);
-      r = r.slice(at);
-      wasCut = true;
-    }
-    this.emit(r, out, wasCut);
+  /** Where to cut a long line: `max` bytes on, moved back so that no UTF-8 character is split. */
+  private cutAt(buf: Buffer, s: number): number {
+    let at = s + this.max;
+    for (let k = 0; k < 3 && ((buf[at] ?? 0) & 0xc0) === 0x80; k++) at--;
+    return at > s ? at : s + this.max;
   }
 
-  private cutAt(s: string): number {
-    const c = s.charCodeAt(this.max - 1);
-    // Never split a surrogate pair.
-    return c >= 0xd800 && c <= 0xdbff ? this.max - 1 : this.max;
-  }
-
-  private emit(decoded: string, out: FramedLine[], truncated: boolean): void {
+  private emit(buf: Buffer, start: number, end: number, dirty: boolean, truncated: boolean, out: FramedLine[]): void {
     this.lineNo++;
-    const raw = decoded;
-    const text = CONTROL.test(raw) ? clean(raw) : raw;
+    const raw = buf.toString("utf8", start, end);
+    const text = dirty && CONTROL.test(raw) ? clean(raw) : raw;
     const lineNo = this.lineNo;
     if (text.lastIndexOf("[") > 0) {
       const parts = splitAtStamps(text);

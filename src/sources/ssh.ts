@@ -9,6 +9,7 @@ import ssh2, {
   type HostVerifier,
   type NextAuthHandler,
   type ParsedKey,
+  type ServerHostKeyAlgorithm,
 } from "ssh2";
 import {
   checkHostKey,
@@ -73,7 +74,7 @@ const CLOSE_GRACE_MS = 2_000;
  * holds for a host are moved first, as OpenSSH does, so that a server with several host keys presents the
  * one we can check instead of one that would look new.
  */
-const HOST_KEY_ORDER = [
+const HOST_KEY_ORDER: ServerHostKeyAlgorithm[] = [
   "ssh-ed25519",
   "ecdsa-sha2-nistp256",
   "ecdsa-sha2-nistp384",
@@ -82,7 +83,7 @@ const HOST_KEY_ORDER = [
   "rsa-sha2-256",
   "ssh-rsa",
 ];
-const ALGORITHMS_OF_KEY_TYPE: Record<string, string[]> = {
+const ALGORITHMS_OF_KEY_TYPE: Record<string, ServerHostKeyAlgorithm[]> = {
   "ssh-ed25519": ["ssh-ed25519"],
   "ecdsa-sha2-nistp256": ["ecdsa-sha2-nistp256"],
   "ecdsa-sha2-nistp384": ["ecdsa-sha2-nistp384"],
@@ -91,7 +92,7 @@ const ALGORITHMS_OF_KEY_TYPE: Record<string, string[]> = {
 };
 
 /** The host key algorithms to offer given the key types known for the host; undefined keeps ssh2's default. */
-export function hostKeyAlgorithms(knownTypes: string[]): string[] | undefined {
+export function hostKeyAlgorithms(knownTypes: string[]): ServerHostKeyAlgorithm[] | undefined {
   const first = knownTypes.flatMap((t) => ALGORITHMS_OF_KEY_TYPE[t] ?? []);
   return first.length === 0 ? undefined : [...new Set([...first, ...HOST_KEY_ORDER])];
 }
@@ -126,8 +127,8 @@ export function resolveTarget(o: SshOptions, configText: string, home: string = 
 export class SshSource implements Source {
   readonly kind = "ssh";
   readonly describe: string;
-  /** Decrypted keys, kept so that a reconnect does not ask for the passphrase again. */
-  private readonly keys = new Map<string, ParsedKey>();
+  /** Key loads by file: a decrypted key is kept so that a reconnect does not ask for the passphrase again. */
+  private readonly keys = new Map<string, Promise<KeyLoad>>();
   private reconnector: Reconnector | null = null;
 
   constructor(
@@ -192,8 +193,8 @@ interface SessionParams {
   options: SshOptions;
   target: SshTarget;
   steps: AuthStep[];
-  algorithms: string[] | undefined;
-  keys: Map<string, ParsedKey>;
+  algorithms: ServerHostKeyAlgorithm[] | undefined;
+  keys: Map<string, Promise<KeyLoad>>;
   sink: SourceSink;
   signal: AbortSignal;
 }
@@ -212,6 +213,9 @@ function connectSession(p: SessionParams): Promise<Connection> {
     let done = false;
     let timer: NodeJS.Timeout | undefined;
     const arm = () => {
+      clearTimeout(timer);
+      // A passphrase prompt may end after the attempt was given up: no timer then.
+      if (done) return;
       timer = setTimeout(() => fail(new Error(`timed out logging in to ${detail}`)), LOGIN_TIMEOUT_MS);
     };
     const disarm = () => clearTimeout(timer);
@@ -265,7 +269,7 @@ function connectSession(p: SessionParams): Promise<Connection> {
       hostVerifier: verifier,
       authHandler: authHandler(p, login, () => done, { pause: disarm, resume: arm }),
     };
-    if (p.algorithms) config.algorithms = { serverHostKey: p.algorithms as never };
+    if (p.algorithms) config.algorithms = { serverHostKey: p.algorithms };
     arm();
     try {
       client.connect(config);
@@ -351,60 +355,68 @@ function authHandler(
   };
 }
 
-/** Reads and parses a private key, asking for its passphrase if it is encrypted and a prompt is available. */
+/** The outcome of loading one key file. */
+type KeyLoad = { key: ParsedKey } | { locked: true } | { badPassphrase: true } | { note: string };
+
+/**
+ * Loads a key for one login attempt. Loads are shared through the source's map, so a reconnect reuses a
+ * decrypted key and an attempt that starts while a passphrase prompt is open waits for that same prompt.
+ * The login timer is paused meanwhile: the user may take a while to type.
+ */
 async function loadKey(
   file: string,
   p: SessionParams,
   login: LoginState,
   timer: { pause: () => void; resume: () => void },
 ): Promise<ParsedKey | null> {
-  const cached = p.keys.get(file);
-  if (cached) return cached;
+  let pending = p.keys.get(file);
+  if (pending === undefined) {
+    pending = readKey(file, p.options.passphrase);
+    p.keys.set(file, pending);
+    // Only a usable key is worth keeping; anything else is tried afresh on the next attempt.
+    pending.then(
+      (r) => "key" in r || p.keys.delete(file),
+      () => p.keys.delete(file),
+    );
+  }
+  timer.pause();
+  let r: KeyLoad;
+  try {
+    r = await pending;
+  } finally {
+    timer.resume();
+  }
+  if ("key" in r) return r.key;
+  if ("locked" in r) login.locked.push(file);
+  else if ("badPassphrase" in r) login.badPassphrase.push(file);
+  else login.note(r.note);
+  return null;
+}
+
+/** Reads and parses a private key, asking for its passphrase (up to three times) if it is encrypted. */
+async function readKey(file: string, passphrase: SshOptions["passphrase"]): Promise<KeyLoad> {
   let data: Buffer;
   try {
     data = await readFile(file);
   } catch (e) {
-    login.note(`${tildify(file)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-    return null;
+    return { note: `${tildify(file)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
   }
   let parsed = utils.parseKey(data);
   if (parsed instanceof Error && /no passphrase given/i.test(parsed.message)) {
-    if (!p.options.passphrase) {
-      login.locked.push(file);
-      return null;
-    }
+    if (!passphrase) return { locked: true };
     for (let t = 0; t < PASSPHRASE_TRIES; t++) {
-      timer.pause();
-      let pass: string | null;
-      try {
-        pass = await p.options.passphrase(`Enter passphrase for key '${tildify(file)}': `);
-      } finally {
-        timer.resume();
-      }
-      if (pass === null) {
-        login.locked.push(file);
-        return null;
-      }
+      const pass = await passphrase(`Enter passphrase for key '${tildify(file)}': `);
+      if (pass === null) return { locked: true };
       parsed = utils.parseKey(data, pass);
       if (!(parsed instanceof Error)) break;
     }
-    if (parsed instanceof Error) {
-      login.badPassphrase.push(file);
-      return null;
-    }
+    if (parsed instanceof Error) return { badPassphrase: true };
   }
-  if (parsed instanceof Error) {
-    login.note(`${tildify(file)}: ${parsed.message}`);
-    return null;
-  }
+  if (parsed instanceof Error) return { note: `${tildify(file)}: ${parsed.message}` };
   // parseKey returns an array for files holding several keys; OpenSSH uses the first.
   const key = Array.isArray(parsed) ? (parsed[0] as ParsedKey) : parsed;
-  if (!key.isPrivateKey()) {
-    login.note(`${tildify(file)} is not a private key`);
-    return null;
-  }
-  p.keys.set(file, key);
-  return key;
+  if (!key.isPrivateKey()) return { note: `${tildify(file)} is not a private key` };
+  return { key };
 }
 
 /** Checks the server's key against known_hosts; throws a {@link FatalSourceError} to refuse it. */
@@ -506,9 +518,12 @@ function liveSession(
     exit = signal ? { code, signal } : { code };
   });
   channel.on("close", end);
-  client.on("error", (err: Error) => {
+  const failed = (err: Error) => {
     lastError = err;
-  });
+    end();
+  };
+  client.on("error", failed);
+  channel.on("error", failed);
   client.on("close", () => {
     end();
     clearTimeout(grace);

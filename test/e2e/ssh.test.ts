@@ -11,6 +11,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
+import { createServer, type Socket, connect as tcpConnect } from "node:net";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -52,6 +53,42 @@ function killPid(pid: number): void {
   } catch {}
 }
 
+/**
+ * A TCP relay to sshd that can go silent without closing anything, like a link that died: the only way
+ * the client can notice is its keepalives going unanswered.
+ */
+async function silentLinkProxy(
+  target: number,
+): Promise<{ port: number; freeze: () => void; close: () => void }> {
+  const pairs: [Socket, Socket][] = [];
+  const frozen: Socket[] = [];
+  const server = createServer((c) => {
+    const u = tcpConnect(target, "127.0.0.1");
+    c.on("error", () => {});
+    u.on("error", () => {});
+    c.pipe(u);
+    u.pipe(c);
+    pairs.push([c, u]);
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+  return {
+    port,
+    freeze() {
+      for (const [c, u] of pairs.splice(0)) {
+        c.unpipe(u);
+        u.unpipe(c);
+        c.pause();
+        u.pause();
+        frozen.push(c, u);
+      }
+    },
+    close() {
+      for (const s of [...frozen, ...pairs.flat()]) s.destroy();
+      server.close();
+    },
+  };
+}
 const alive = (pid: number) =>
   existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
 
@@ -109,11 +146,10 @@ describe("ssh source against a private sshd", { timeout: 120_000 }, () => {
   }
 
   const lastStatus = (sink: RecordingSink) => sink.statuses.at(-1);
-  const closedWith = (sink: RecordingSink) =>
-    waitFor(() => {
-      const s = lastStatus(sink);
-      return s?.state === "closed" ? s : undefined;
-    }, "the source to close");
+  const closedWith = async (sink: RecordingSink) => {
+    await waitFor(() => lastStatus(sink)?.state === "closed", "the source to close");
+    return lastStatus(sink)!;
+  };
 
   before(async () => {
     // The developer's agent must not log the tests in; the agent test starts its own.
@@ -126,6 +162,7 @@ describe("ssh source against a private sshd", { timeout: 120_000 }, () => {
     keygen("other_host_key");
     keygen("id_plain");
     keygen("id_enc", PASSPHRASE);
+    keygen("id_stranger");
     hostKey = Buffer.from(readFileSync(d("host_key.pub"), "utf8").split(" ")[1]!, "base64");
     writeFileSync(
       d("authorized_keys"),
@@ -194,7 +231,10 @@ describe("ssh source against a private sshd", { timeout: 120_000 }, () => {
     assert.equal(sink.reconnects, 0);
 
     await killSshd();
-    const retry = await waitFor(() => sink.statuses.find((s) => s.state === "retrying"), "a retrying status");
+    const retry = (await waitFor(
+      () => sink.statuses.find((s) => s.state === "retrying"),
+      "a retrying status",
+    ))!;
     assert.match(retry.error ?? "", /connection to .* lost/);
     await startSshd();
     await waitFor(() => sink.reconnects === 1, "reconnected()");
@@ -207,6 +247,26 @@ describe("ssh source against a private sshd", { timeout: 120_000 }, () => {
     await src.stop();
     assert.equal(lastStatus(sink)?.state, "closed");
     await waitFor(() => !commands.some(alive), "the remote command to end after stop()", 5_000);
+  });
+
+  it("notices a link that went silent through keepalives, and reconnects", async () => {
+    const proxy = await silentLinkProxy(port);
+    try {
+      const key = `ssh-ed25519 ${hostKey.toString("base64")}`;
+      writeFileSync(d("known_hosts"), `[127.0.0.1]:${proxy.port} ${key}\n`);
+      const { src, sink } = source({ port: proxy.port, keepaliveMs: 200 });
+      await waitFor(() => sink.text.includes("ring line two"), "the ring lines through the relay");
+      proxy.freeze();
+      const retry = (await waitFor(
+        () => sink.statuses.find((s) => s.state === "retrying"),
+        "a retrying status",
+      ))!;
+      assert.match(retry.error ?? "", /lost: Keepalive timeout/);
+      await waitFor(() => sink.reconnects === 1, "reconnected() through a fresh relayed connection");
+      await src.stop();
+    } finally {
+      proxy.close();
+    }
   });
 
   it("refuses a host whose key changed, showing both fingerprints, without retrying", async () => {
@@ -328,9 +388,26 @@ describe("ssh source against a private sshd", { timeout: 120_000 }, () => {
   it("retries when the command fails, with its last stderr line in the status", async () => {
     trustHost();
     const { src, sink } = source({ command: "fail" });
-    const retry = await waitFor(() => sink.statuses.find((s) => s.state === "retrying"), "a retrying status");
+    const retry = (await waitFor(
+      () => sink.statuses.find((s) => s.state === "retrying"),
+      "a retrying status",
+    ))!;
     assert.equal(retry.error, `"fail" on ${user}@127.0.0.1:${port} exited with status 1: ${STDERR_LINE}`);
     await waitFor(() => sink.statuses.filter((s) => s.state === "retrying").length >= 2, "a second attempt");
+    await src.stop();
+  });
+
+  it("retries when the server refuses the key, saying what was tried", async () => {
+    trustHost();
+    const { src, sink } = source({ identity: d("id_stranger") });
+    const retry = (await waitFor(
+      () => sink.statuses.find((s) => s.state === "retrying"),
+      "a retrying status",
+    ))!;
+    assert.match(
+      retry.error ?? "",
+      new RegExp(`^permission denied for ${user}@127\\.0\\.0\\.1:${port} \\(tried .*id_stranger\\)$`),
+    );
     await src.stop();
   });
 
