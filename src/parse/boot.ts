@@ -131,7 +131,7 @@ export const bootFamily: LineFamily = {
     "x86: Booted up ",
     "FIT_LOCAL_ID",
     "FIT_local_id",
-    "<---",
+    " <---",
     "Please wait for enough IB MAD",
     "Successfully built QP for node",
     "] Joined.",

@@ -123,7 +123,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "exception",
     type: "crash",
     role: "start",
-    literals: ["PANIC: "],
+    literals: ["PANIC: double fault", "PANIC: machine check", "PANIC: virtualization", "PANIC: reserved"],
     header: /^PANIC: (double fault|machine check|virtualization exception|reserved exception)/,
     title: "$1 in {fn}",
     fallback: "PANIC: $1",
@@ -132,7 +132,8 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "die",
     type: "crash",
     role: "die",
-    literals: DIE_TRAPS.split("|"),
+    // Traps without an error code print 0000.
+    literals: DIE_TRAPS.split("|").map((t) => (t.length < 8 ? `${t}: 0000` : t)),
     header: new RegExp(`^(${DIE_TRAPS})(?:,[^:]*)?: [0-9a-f]{4} \\[#(\\d+)\\]`),
     title: "$1 in {fn}",
     dieGroup: 2,
@@ -141,7 +142,8 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     kind: "die",
     type: "crash",
     role: "die",
-    literals: ["Oops: "],
+    // The error code is a page-fault code, `%04lx` of a value under 0x100.
+    literals: ["Oops: 00"],
     header: /^Oops: [0-9a-f]{4} \[#(\d+)\]/,
     title: "Oops in {fn}",
     dieGroup: 1,

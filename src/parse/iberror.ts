@@ -233,7 +233,7 @@ class LostCqeBlock implements Block {
 /** The lost send-CQE banner (F7), every wording since 2018-08-27, as one `lost-cqe` `ib_error` event. */
 export const lostCqeFamily: BlockFamily = {
   name: "lost_cqe",
-  keys: [STARS, "get the CQE from send_cq"],
+  keys: ["get the CQE from send_cq"],
   exact: ["fit:"],
   open(line: LogLine, base: EventBase): Block | null {
     const msg = line.msg.trim();

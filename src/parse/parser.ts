@@ -9,7 +9,6 @@ import { KeyFinder } from "./prefilter.js";
 const STDOUT_OPEN = "STDOUT: ---[";
 const BANNERS = /^(?:LegoOS|Linux) version \S/;
 
-
 /** The families that hold a key, so that a prefilter hit goes straight to them. */
 interface Route {
   blocks: BlockFamily[];

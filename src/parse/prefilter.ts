@@ -6,19 +6,30 @@
  * every position and costs about ten times as much here.
  */
 export class KeyFinder {
-  /** Keys shorter than this cannot be searched for with a useful skip. */
+  /** Keys shorter than this cannot be searched for at all. */
   static readonly MIN_KEY = 4;
+  /** Keys at least this long are skipped over; the few shorter ones go to a small regex. */
+  static readonly SKIP_KEY = 5;
   private readonly m: number;
   private readonly shift = new Uint8Array(65536);
-  private readonly candidates = new Map<number, string[]>();
+  /** Keys by the hash of the last block of their first `m` characters. */
+  private readonly candidates: (string[] | undefined)[] = new Array(65536);
+  /** Hashes of the first two characters of every key: a quick check before comparing strings. */
+  private readonly heads = new Uint8Array(65536);
+  private readonly short: string[];
+  private readonly hasLong: boolean;
 
   constructor(keys: Iterable<string>) {
-    const list = [...new Set(keys)];
-    if (list.length === 0) throw new Error("KeyFinder needs at least one key");
-    for (const k of list) {
-      if (k.length < KeyFinder.MIN_KEY) throw new Error(`key "${k}" is shorter than ${KeyFinder.MIN_KEY} characters`);
+    const all = [...new Set(keys)];
+    if (all.length === 0) throw new Error("KeyFinder needs at least one key");
+    for (const k of all) {
+      if (k.length < KeyFinder.MIN_KEY)
+        throw new Error(`key "${k}" is shorter than ${KeyFinder.MIN_KEY} characters`);
     }
-    const m = Math.min(...list.map((k) => k.length));
+    this.short = all.filter((k) => k.length < KeyFinder.SKIP_KEY).sort((a, b) => b.length - a.length);
+    const list = all.filter((k) => k.length >= KeyFinder.SKIP_KEY);
+    this.hasLong = list.length > 0;
+    const m = list.length > 0 ? Math.min(...list.map((k) => k.length)) : 2;
     this.m = m;
     this.shift.fill(m - 1);
     for (const k of list) {
@@ -28,18 +39,36 @@ export class KeyFinder {
         if (s < this.shift[h]!) this.shift[h] = s;
       }
       const h = hash(k.charCodeAt(m - 2), k.charCodeAt(m - 1));
-      const c = this.candidates.get(h);
-      if (c) c.push(k);
-      else this.candidates.set(h, [k]);
+      (this.candidates[h] ??= []).push(k);
+      this.heads[hash(k.charCodeAt(0), k.charCodeAt(1))] = 1;
     }
     // Longer keys first, so that of two keys starting at one place the longer is reported.
-    for (const c of this.candidates.values()) c.sort((a, b) => b.length - a.length);
+    for (const c of this.candidates) c?.sort((a, b) => b.length - a.length);
   }
 
   /** The leftmost key in `text` (the longest one at that place), or null. */
   find(text: string): string | null {
+    // The few short keys cost one native search each.
+    let shortHit: string | null = null;
+    let shortAt = text.length;
+    for (const k of this.short) {
+      const at = text.indexOf(k);
+      // Longest first, so at one place the longer key stays.
+      if (at !== -1 && at < shortAt) {
+        shortAt = at;
+        shortHit = k;
+      }
+    }
+    // A long key found at or before the short one is leftmost, or at the same place and longer.
+    return this.scan(text, shortAt) ?? shortHit;
+  }
+
+  /** The leftmost long key starting at or before `maxStart`. */
+  private scan(text: string, maxStart: number): string | null {
     const m = this.m;
-    const n = text.length;
+    if (!this.hasLong) return null;
+    const n = Math.min(text.length, maxStart + m);
+    const heads = this.heads;
     const shift = this.shift;
     let pos = m - 1;
     while (pos < n) {
@@ -49,9 +78,9 @@ export class KeyFinder {
         pos += s;
         continue;
       }
-      const cands = this.candidates.get(h);
-      if (cands) {
-        const at = pos - m + 1;
+      const at = pos - m + 1;
+      const cands = this.candidates[h];
+      if (cands && heads[hash(text.charCodeAt(at), text.charCodeAt(at + 1))] === 1) {
         for (const k of cands) if (text.startsWith(k, at)) return k;
       }
       pos++;

@@ -57,7 +57,9 @@ export class LineFramer {
   /** Feeds bytes (or text, taken as UTF-8) and returns the lines they complete. */
   push(chunk: Uint8Array | string): FramedLine[] {
     const buf =
-      typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      typeof chunk === "string"
+        ? Buffer.from(chunk, "utf8")
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const out: FramedLine[] = [];
     const n = buf.length;
     let start = 0;
@@ -131,7 +133,9 @@ export class LineFramer {
 
   /** Keeps a partial line, cutting off full-length pieces so memory stays bounded. */
   private keep(buf: Buffer, start: number, out: FramedLine[]): void {
-    const line = this.carry ? Buffer.concat([this.carry, buf.subarray(start)]) : Buffer.from(buf.subarray(start));
+    const line = this.carry
+      ? Buffer.concat([this.carry, buf.subarray(start)])
+      : Buffer.from(buf.subarray(start));
     let s = 0;
     let cut = this.carryCut;
     while (line.length - s > this.max) {
@@ -144,7 +148,14 @@ export class LineFramer {
     this.carryCut = cut;
   }
 
-  private pieces(buf: Buffer, start: number, end: number, dirty: boolean, cut: boolean, out: FramedLine[]): void {
+  private pieces(
+    buf: Buffer,
+    start: number,
+    end: number,
+    dirty: boolean,
+    cut: boolean,
+    out: FramedLine[],
+  ): void {
     let s = start;
     let wasCut = cut;
     while (end - s > this.max) {
@@ -163,7 +174,14 @@ export class LineFramer {
     return at > s ? at : s + this.max;
   }
 
-  private emit(buf: Buffer, start: number, end: number, dirty: boolean, truncated: boolean, out: FramedLine[]): void {
+  private emit(
+    buf: Buffer,
+    start: number,
+    end: number,
+    dirty: boolean,
+    truncated: boolean,
+    out: FramedLine[],
+  ): void {
     this.lineNo++;
     const raw = buf.toString("utf8", start, end);
     const text = dirty && CONTROL.test(raw) ? clean(raw) : raw;

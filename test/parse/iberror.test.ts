@@ -410,8 +410,8 @@ describe("lost-CQE banner (F7 block)", () => {
     ].join("\n");
     const evs = parseBlocks(lostCqeFamily, text);
     assert.equal(evs.length, 1);
-    // The empty first line has no key to open on; the event starts at the first `*****` line.
-    assert.equal(evs[0]!.line, 2);
+    // The empty first line has no key to open on; the event starts at the `Fail to to get` line.
+    assert.equal(evs[0]!.line, 3);
     assert.deepEqual(body(evs[0]!), {
       type: "ib_error",
       kind: "lost-cqe",

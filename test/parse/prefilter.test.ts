@@ -7,16 +7,31 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The reference: a regex alternation, longest key first so that at one place the longest wins. */
 function leftmost(keys: string[], text: string): string | null {
-  const re = new RegExp([...keys].sort((a, b) => b.length - a.length).map(escapeRe).join("|"));
+  const re = new RegExp(
+    [...keys]
+      .sort((a, b) => b.length - a.length)
+      .map(escapeRe)
+      .join("|"),
+  );
   return re.exec(text)?.[0] ?? null;
 }
 
 describe("key finder", () => {
-  const keys = ["mad_got_one", "timeout (", "BUG: unable to handle kernel ", "BUG: failure at ", " syndrome ", "strace__"];
+  const keys = [
+    "mad_got_one",
+    "timeout (",
+    "BUG: unable to handle kernel ",
+    "BUG: failure at ",
+    " syndrome ",
+    "strace__",
+  ];
   const f = new KeyFinder(keys);
 
   it("finds keys anywhere in a line, the leftmost first", () => {
-    assert.equal(f.find("[ 1.000000] ib_mad_completion_handler 2344 got successful recv cq op 128 mad_got_one 15"), "mad_got_one");
+    assert.equal(
+      f.find("[ 1.000000] ib_mad_completion_handler 2344 got successful recv cq op 128 mad_got_one 15"),
+      "mad_got_one",
+    );
     assert.equal(f.find("[30938.564843] mlx4_ib_handle_error_cqe syndrome 21"), " syndrome ");
     assert.equal(f.find("strace__mmap timeout ("), "strace__");
     assert.equal(f.find("BUG: failure at x.c:1/f()!"), "BUG: failure at ");
@@ -30,7 +45,11 @@ describe("key finder", () => {
   });
 
   it("agrees with a regex alternation on any text", () => {
-    const key = fc.string({ minLength: 4, maxLength: 9, unit: fc.constantFrom("a", "b", "c", " ", "_", "é", "€") });
+    const key = fc.string({
+      minLength: 4,
+      maxLength: 9,
+      unit: fc.constantFrom("a", "b", "c", " ", "_", "é", "€"),
+    });
     fc.assert(
       fc.property(
         fc.uniqueArray(key, { minLength: 1, maxLength: 8 }),
