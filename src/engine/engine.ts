@@ -127,7 +127,7 @@ export class Engine {
       checkSilent(this.ctx, n, now);
       const t = this.nowOf(n, now);
       endStorm(this.ctx, n, this.storm(n.name), t);
-      for (const w of n.workers.values()) checkWorker(this.ctx, n, w, t);
+      for (const w of n.workers.values()) checkWorker(this.ctx, n, w, t, undefined, now);
     }
   }
 

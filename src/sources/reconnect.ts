@@ -33,6 +33,9 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { minMs: 500, maxMs: 30_000, waitMs: 1_000 };
 
+/** A connection that lasted this long was a success: the next failure starts the backoff over. */
+export const STABLE_MS = 5_000;
+
 /**
  * Capped exponential backoff with jitter: attempt 0 waits about `minMs`, each failure doubles it up to
  * `maxMs`, and the delay is drawn from its upper half so that many sources do not retry in step.
@@ -91,8 +94,13 @@ export class Reconnector {
         this.current = conn;
         this.sink.status({ state: "connected", detail: conn.detail });
         if (sessions++ > 0) this.sink.reconnected();
-        attempt = 0;
-        await conn.closed;
+        const since = Date.now();
+        try {
+          await conn.closed;
+        } finally {
+          // Only a connection that held counts as a success; one that drops at once keeps backing off.
+          if (Date.now() - since >= STABLE_MS) attempt = 0;
+        }
         error = new Error("connection closed");
       } catch (err) {
         error = err;

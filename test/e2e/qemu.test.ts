@@ -65,7 +65,7 @@ describe("live on a real kernel's serial console (QEMU)", {
 
   it("raises queue-growth, rpc-timeout and the kernel's real crash as JSON alerts, and stops on SIGTERM", {
     timeout: 90_000,
-  }, async () => {
+  }, async (t) => {
     const port = await freePort();
     let qemuErr = "";
     // wait=on: QEMU does not boot before legowatch connects, so no console line is lost.
@@ -160,6 +160,6 @@ describe("live on a real kernel's serial console (QEMU)", {
     assert.equal(stopped.signalCode, null, `legowatch died of ${stopped.signalCode} on SIGTERM${logs()}`);
     assert.equal(stopped.exitCode, 0, `legowatch exit code on SIGTERM${logs()}`);
     await kill(qemu);
-    process.stderr.write(`# qemu e2e: connect to all three alerts in ${bootToCrash} ms\n`);
+    t.diagnostic(`connect to all three alerts in ${bootToCrash} ms`);
   });
 });

@@ -1,4 +1,5 @@
 import type { CrashEvent, RebootEvent, SegfaultEvent, TimeoutEvent } from "../../parse/events.js";
+import { readStamp } from "../../parse/line.js";
 import { evidenceOf, whenOf } from "../alerts.js";
 import type { NodeState } from "../node-state.js";
 import type { RuleContext } from "./context.js";
@@ -10,7 +11,10 @@ export function onCrash(ctx: RuleContext, node: NodeState, e: CrashEvent): void 
     e.comm !== undefined ? ` (${e.comm}${e.pid !== undefined ? `[${e.pid}]` : ""}, CPU ${e.cpu ?? "?"})` : "";
   const cite = [evidenceOf(e)];
   const i = e.report.findIndex((l, k) => k > 0 && /\b(?:R?IP|WARNING): /.test(l));
-  if (i > 0) cite.push({ node: e.node, line: e.reportLines[i] ?? e.line, ts: null, text: e.report[i]! });
+  if (i > 0) {
+    const text = e.report[i]!;
+    cite.push({ node: e.node, line: e.reportLines[i] ?? e.line, ts: readStamp(text)?.ts ?? null, text });
+  }
   ctx.book.raise(
     `${e.type}:${node.name}:${e.title}`,
     {

@@ -53,18 +53,23 @@ export function onSample(ctx: RuleContext, node: NodeState, e: ThpoolEvent, t: n
   checkWorker(ctx, node, w, t, e);
 }
 
-/** Fires the duration rules of one worker if their time has come (on a sample, or on a clock tick). */
+/**
+ * Fires the duration rules of one worker if their time has come: on a sample (`e`), or on a clock tick
+ * at node time `now` and receive time `arrival`. A tick only fires what is due; it never stretches an
+ * alert already firing, since no new sample says the condition still holds.
+ */
 export function checkWorker(
   ctx: RuleContext,
   node: NodeState,
   w: WorkerState,
   now: number | null,
   e?: ThpoolEvent,
+  arrival: number | null = null,
 ): void {
   if (now === null) return;
   const cite = e ?? w.last;
   if (!cite) return;
-  const at = e ? whenOf(e) : { ts: now, arrival: null, line: cite.line };
+  const at = e ? whenOf(e) : { ts: now, arrival, line: cite.line };
   if (w.stallSince !== null && w.stallRun >= 2 && now - w.stallSince >= ctx.th.stuckSeconds) {
     const key = stuckKey(node.name, w.id);
     if (!ctx.book.get(key)) {
@@ -82,7 +87,7 @@ export function checkWorker(
       ctx.book.raise(key, { rule: "queue-growth", severity: "warning", node: node.name, message }, at, [
         evidenceOf(cite),
       ]);
-    } else {
+    } else if (e) {
       cur.message = message;
       cur.last = at;
     }
