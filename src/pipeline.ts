@@ -1,6 +1,7 @@
 import { Engine, type EngineOptions } from "./engine/engine.js";
 import { ConsoleParser } from "./parse/console.js";
 import type { ParsedEvent } from "./parse/events.js";
+import type { LogLine } from "./parse/line.js";
 import { type FramedLine, LineFramer } from "./sources/framer.js";
 import { ReplayFilter } from "./sources/replay-filter.js";
 
@@ -8,6 +9,8 @@ import { ReplayFilter } from "./sources/replay-filter.js";
 export interface PipelineOptions extends EngineOptions {
   /** Sees every parsed event after the engine took it. */
   onEvent?: (e: ParsedEvent) => void;
+  /** Sees every line, before it is parsed (the screen's log tail, recorders). */
+  onLine?: (l: LogLine) => void;
   /**
    * A node quiet this long (ms, on {@link Pipeline.tick}) has its partial line and half-printed blocks
    * emitted: a kernel that died mid-report still gets its crash. Default 1000.
@@ -41,7 +44,12 @@ export class Pipeline {
         this.engine.event(e);
         onEvent?.(e);
       },
-      (l) => this.engine.line(l),
+      options.onLine
+        ? (l) => {
+            this.engine.line(l);
+            options.onLine!(l);
+          }
+        : (l) => this.engine.line(l),
     );
   }
 

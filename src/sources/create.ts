@@ -1,6 +1,7 @@
 import { CommandSource } from "./command.js";
 import { FileSource, StdinSource } from "./file.js";
 import { SerialSource } from "./serial.js";
+import { SimSource } from "./sim.js";
 import type { Source } from "./source.js";
 import { type SshOptions, SshSource } from "./ssh.js";
 import { TcpSource } from "./tcp.js";
@@ -27,5 +28,7 @@ export function createSource(spec: SourceSpec, ssh: SshDefaults = {}): Source {
       return new FileSource(spec);
     case "stdin":
       return new StdinSource();
+    case "sim":
+      return new SimSource(spec);
   }
 }

@@ -12,7 +12,8 @@ export type SourceSpec =
   | { kind: "tcp"; host: string; port: number }
   | { kind: "cmd"; command: string }
   | { kind: "file"; path: string; fromStart: boolean }
-  | { kind: "stdin" };
+  | { kind: "stdin" }
+  | { kind: "sim"; node: "P" | "M"; speed: number | "max"; loop: boolean };
 
 /** A source URI that cannot be used; the message says what is wrong with it. */
 export class UriError extends Error {
@@ -41,6 +42,8 @@ export function parseSourceUri(uri: string): SourceSpec {
     case "cmd":
       if (rest.trim() === "") throw new UriError(`${uri}: cmd: needs a command line`);
       return { kind: "cmd", command: rest };
+    case "sim":
+      return sim(uri, rest);
     case "file": {
       const m = /^(.*?)(?:\?from=(start|end))?$/.exec(rest)!;
       if (m[1] === "") throw new UriError(`${uri}: file: needs a path`);
@@ -48,7 +51,7 @@ export function parseSourceUri(uri: string): SourceSpec {
     }
     default:
       throw new UriError(
-        `${uri}: unknown source; use serial:/dev/ttyX?baud=N, ssh://user@host?cmd=..., tcp://host:port, cmd:..., file:path or -`,
+        `${uri}: unknown source; use serial:/dev/ttyX?baud=N, ssh://user@host?cmd=..., tcp://host:port, cmd:..., file:path, sim:P or -`,
       );
   }
 }
@@ -93,6 +96,17 @@ function serial(uri: string, rest: string): SourceSpec {
     spec.stopBits = Number(stop) as 1 | 1.5 | 2;
   }
   return spec;
+}
+
+function sim(uri: string, rest: string): SourceSpec {
+  const q = rest.indexOf("?");
+  const node = q === -1 ? rest : rest.slice(0, q);
+  if (node !== "P" && node !== "M") throw new UriError(`${uri}: sim: simulates P or M`);
+  const p = query(uri, q === -1 ? "" : rest.slice(q + 1), ["speed", "loop"]);
+  const raw = p.get("speed") ?? "1";
+  const speed = raw === "max" ? "max" : Number(raw);
+  if (speed !== "max" && !(speed > 0)) throw new UriError(`${uri}: speed=${raw} is not valid`);
+  return { kind: "sim", node, speed, loop: p.get("loop") === "1" || p.get("loop") === "true" };
 }
 
 function parsedUrl(uri: string): URL {
