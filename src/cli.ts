@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { findConfig, loadConfig } from "./config/load.js";
+import type { Config } from "./config/schema.js";
 import { SEVERITIES, type Severity } from "./engine/alerts.js";
 import { runHeadless } from "./headless/live.js";
 import { InputError, parseInput, scan } from "./headless/scan.js";
@@ -9,6 +9,7 @@ import { askHidden } from "./live/ask.js";
 import type { LiveNode } from "./live/monitor.js";
 import { createSource } from "./sources/create.js";
 import { parseSourceUri, UriError } from "./sources/uri.js";
+import { runTui } from "./ui/run.js";
 
 const EXIT_USAGE = 2;
 
@@ -20,6 +21,7 @@ function fail(message: string): never {
 interface LiveOptions {
   config?: string;
   headless?: boolean;
+  bell?: boolean;
   json?: boolean;
   failOn?: Severity;
   acceptNewHostKey?: boolean;
@@ -43,6 +45,7 @@ program
     ),
   )
   .option("--accept-new-host-key", "trust and remember the SSH host key of a host not in known_hosts")
+  .option("--no-bell", "do not ring the bell on a new critical alert")
   .action(async (args: string[], opts: LiveOptions) => {
     const config = findConfig(opts.config);
     const nodes: LiveNode[] = [];
@@ -62,25 +65,36 @@ program
       nodes.push({ name: m[1]!, source: createSource(parseSourceUri(m[2]!), ssh) });
     }
     if (nodes.length === 0) fail("no nodes to watch: give NAME=URI arguments or a config file with nodes");
-    if (!opts.headless && process.stdout.isTTY) {
-      process.stderr.write("legowatch: the screen UI is not built yet; watching headless\n");
-    }
-    const stopRequested = new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
-    process.exitCode = await runHeadless(nodes, {
-      json: opts.json ?? false,
-      failOn: opts.failOn,
-      thresholds: config?.alerts,
-      roles,
-      stdout: process.stdout,
-      stderr: process.stderr,
-      stopRequested,
-    });
-    // Sources are stopped; a stdin left open must not keep the process alive.
-    process.exit();
+    await watch(nodes, opts, config?.alerts, roles);
   });
+
+/** Runs the screen on a terminal, else headless; exits when done. */
+async function watch(
+  nodes: LiveNode[],
+  opts: LiveOptions,
+  thresholds: Config["alerts"],
+  roles: Record<string, "P" | "M" | "S">,
+): Promise<never> {
+  if (!opts.headless && process.stdout.isTTY && process.stdin.isTTY) {
+    process.exitCode = await runTui(nodes, { thresholds, roles, bell: opts.bell ?? true });
+    process.exit();
+  }
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  process.exitCode = await runHeadless(nodes, {
+    json: opts.json ?? false,
+    failOn: opts.failOn,
+    thresholds,
+    roles,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stopRequested,
+  });
+  // Sources are stopped; a stdin left open must not keep the process alive.
+  process.exit();
+}
 
 program
   .command("scan")
@@ -112,17 +126,27 @@ program
   );
 
 program
-  .command("demo", { isDefault: false })
-  .description("scan the built-in demo: a P and an M console telling the classic stalled-handler story")
-  .action(async () => {
-    const dir = fileURLToPath(new URL("../demo/", import.meta.url));
-    process.exitCode = await scan(
-      [
-        { node: "P", path: `${dir}P.log` },
-        { node: "M", path: `${dir}M.log` },
-      ],
-      { json: false, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
-    );
+  .command("demo")
+  .description(
+    "watch a built-in simulated P and M pair tell the classic story: a stalled M handler, a P timeout, a crash",
+  )
+  .option(
+    "--speed <n>",
+    "how much faster than real time (a number, or max); default 2 on a terminal, max headless",
+  )
+  .option("--loop", "start over (a reboot) after the crash")
+  .option("--headless", "no screen: print alerts as they fire")
+  .option("--json", "with --headless: alerts as JSON lines")
+  .option("--no-bell", "do not ring the bell on a new critical alert")
+  .action(async (opts: LiveOptions & { speed?: string; loop?: boolean }) => {
+    const screen = !opts.headless && process.stdout.isTTY && process.stdin.isTTY;
+    const speed = opts.speed ?? (screen ? "2" : "max");
+    const query = `?speed=${encodeURIComponent(speed)}${opts.loop ? "&loop=1" : ""}`;
+    const nodes: LiveNode[] = ["P", "M"].map((name) => ({
+      name,
+      source: createSource(parseSourceUri(`sim:${name}${query}`)),
+    }));
+    await watch(nodes, opts, undefined, { P: "P", M: "M" });
   });
 
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {

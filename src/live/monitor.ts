@@ -66,7 +66,7 @@ export class Monitor {
       const q: Queue = { chunks: [], bytes: 0, droppedLines: 0, lostSince: null, everConnected: false };
       this.queues.set(n.name, q);
       n.source.start({
-        data: (chunk) => this.enqueue(n.name, q, chunk),
+        data: (chunk) => this.enqueue(q, chunk),
         status: (s) => this.changed(n.name, q, s),
         reconnected: () => {
           this.drain(n.name, q);
@@ -107,7 +107,7 @@ export class Monitor {
     return this.nodes.length > 0 && this.nodes.every((n) => this.statuses.get(n.name)?.state === "closed");
   }
 
-  private enqueue(node: string, q: Queue, data: Uint8Array): void {
+  private enqueue(q: Queue, data: Uint8Array): void {
     const max = this.o.maxQueuedBytes ?? 32 * 1024 * 1024;
     if (q.bytes + data.length > max) {
       let lines = 0;

@@ -1,5 +1,5 @@
 import type { BootEvent, EventBase } from "./events.js";
-import type { LineFamily } from "./family.js";
+import { eventOf, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -152,7 +152,7 @@ export const bootFamily: LineFamily = {
     const msg = line.msg;
     for (const row of ROWS) {
       const m = row.re.exec(msg);
-      if (m) return { ...base, type: "boot", ...row.build(m) };
+      if (m) return eventOf<BootEvent>(base, "boot", row.build(m));
     }
     return null;
   },

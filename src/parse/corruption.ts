@@ -1,5 +1,5 @@
 import type { CorruptionEvent, EventBase } from "./events.js";
-import { hex, type LineFamily } from "./family.js";
+import { eventOf, hex, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -42,7 +42,7 @@ export const corruptionFamily: LineFamily = {
       const m = row.re.exec(msg);
       if (!m) continue;
       const fields = row.build(m);
-      if (fields) return { ...base, type: "corruption", ...fields };
+      if (fields) return eventOf<CorruptionEvent>(base, "corruption", fields);
     }
     return null;
   },

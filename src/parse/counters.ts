@@ -1,5 +1,5 @@
 import type { CountersEvent, EventBase } from "./events.js";
-import type { Block, BlockFamily, Feed, LineFamily } from "./family.js";
+import { type Block, type BlockFamily, eventOf, type Feed, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -86,7 +86,7 @@ class CountersBlock implements Block {
 
   close(): CountersEvent[] {
     if (Object.keys(this.values).length === 0) return [];
-    return [{ ...this.base, type: "counters", set: this.f.set, values: this.values }];
+    return [eventOf<CountersEvent>(this.base, "counters", { set: this.f.set, values: this.values })];
   }
 }
 
@@ -120,6 +120,9 @@ export const cacheUtilFamily: LineFamily = {
   parse(line, base): CountersEvent | null {
     const m = CACHE.exec(line.msg);
     if (!m) return null;
-    return { ...base, type: "counters", set: "cache", values: { whole: BigInt(m[1]!), rem: BigInt(m[2]!) } };
+    return eventOf<CountersEvent>(base, "counters", {
+      set: "cache",
+      values: { whole: BigInt(m[1]!), rem: BigInt(m[2]!) },
+    });
   },
 };

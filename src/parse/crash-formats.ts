@@ -1,3 +1,5 @@
+import { KeyFinder } from "./prefilter.js";
+
 /**
  * Crash and warning report formats as data, after syzkaller's `pkg/report`: each row is a header
  * that opens (or joins) a report and a title template. Adding a format is adding a row.
@@ -178,8 +180,12 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
 /** Literals of every header: a line without any of them cannot open or shape a report. */
 export const CRASH_LITERALS: readonly string[] = [...new Set(CRASH_FORMATS.flatMap((f) => f.literals))];
 
+/** One search for all the literals, so that most lines skip the row-by-row tests. */
+const ANY_LITERAL = new KeyFinder(CRASH_LITERALS);
+
 /** Finds the format row a line's message is a header of. */
 export function matchHeader(msg: string): { format: CrashFormat; m: RegExpExecArray } | null {
+  if (ANY_LITERAL.find(msg) === null) return null;
   for (const format of CRASH_FORMATS) {
     if (!format.literals.some((l) => msg.includes(l))) continue;
     const m = format.header.exec(msg);

@@ -47,6 +47,27 @@ export function baseOf(line: LogLine): EventBase {
   return { node: line.node, ts: line.ts, line: line.lineNo, arrival: line.arrival, text: line.text };
 }
 
+/** An event's own fields: everything but the base and the type. */
+type FieldsOf<E extends ParsedEvent> = Omit<E, keyof EventBase | "type">;
+
+/**
+ * The event `{ ...base, type, ...fields }`, with its keys in that order (the order `scan --json`
+ * writes them in), built without object spread: V8 11 (Node 20) takes a slow path of several µs
+ * for a spread followed by more properties, which made building events the parsers' main cost.
+ */
+export function eventOf<E extends ParsedEvent>(base: EventBase, type: E["type"], fields?: Partial<FieldsOf<E>>): E {
+  const e: Record<string, unknown> = {
+    node: base.node,
+    ts: base.ts,
+    line: base.line,
+    arrival: base.arrival,
+    text: base.text,
+    type,
+  };
+  if (fields) for (const k in fields) e[k] = (fields as Record<string, unknown>)[k];
+  return e as unknown as E;
+}
+
 /** `0x1f`, `1f` or `(null)` as printed by `%p`/`%#lx`, exact beyond 2^53. Null when not hex. */
 export function hex(s: string): bigint | null {
   const t = s.trim();

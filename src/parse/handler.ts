@@ -1,5 +1,5 @@
 import type { EventBase, HandlerErrorEvent } from "./events.js";
-import { hex, type LineFamily } from "./family.js";
+import { eventOf, hex, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -46,7 +46,7 @@ export const handlerErrorFamily: LineFamily = {
       const m = row.re.exec(msg);
       if (!m) continue;
       const fields = row.build(m);
-      if (fields) return { ...base, type: "handler_error", ...fields };
+      if (fields) return eventOf<HandlerErrorEvent>(base, "handler_error", fields);
     }
     return null;
   },

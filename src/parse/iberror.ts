@@ -1,5 +1,5 @@
 import type { EventBase, IbErrorEvent } from "./events.js";
-import type { Block, BlockFamily, Feed, LineFamily } from "./family.js";
+import { type Block, type BlockFamily, eventOf, type Feed, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -57,7 +57,10 @@ function fitErr(m: RegExpExecArray): Fields | null {
     const r = row.re.exec(rest);
     if (!r) continue;
     const f = row.build(r);
-    return f && { ...f, fn: m[1]!, cpu: Number(m[2]) };
+    if (!f) return null;
+    f.fn = m[1]!;
+    f.cpu = Number(m[2]);
+    return f;
   }
   return null;
 }
@@ -169,7 +172,7 @@ export const ibErrorFamily: LineFamily = {
       const m = row.re.exec(msg);
       if (!m) continue;
       const fields = row.build(m);
-      if (fields) return { ...base, type: "ib_error", ...fields };
+      if (fields) return eventOf<IbErrorEvent>(base, "ib_error", fields);
     }
     return null;
   },
@@ -226,7 +229,7 @@ class LostCqeBlock implements Block {
 
   close(_cut: boolean): IbErrorEvent[] {
     // A cut banner still reports a lost CQE once its `Fail` line came; without it, it was no banner.
-    return this.failed ? [{ ...this.base, type: "ib_error", ...this.fields }] : [];
+    return this.failed ? [eventOf<IbErrorEvent>(this.base, "ib_error", this.fields)] : [];
   }
 }
 

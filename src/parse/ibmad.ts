@@ -1,5 +1,5 @@
 import type { EventBase, IbMadEvent } from "./events.js";
-import type { LineFamily } from "./family.js";
+import { eventOf, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -42,7 +42,7 @@ export const ibMadFamily: LineFamily = {
     const msg = line.msg;
     for (const row of ROWS) {
       const m = row.re.exec(msg);
-      if (m) return { ...base, type: "ib_mad", ...row.build(m) };
+      if (m) return eventOf<IbMadEvent>(base, "ib_mad", row.build(m));
     }
     return null;
   },

@@ -1,8 +1,8 @@
 import { CrashAssembler } from "./crash-assembler.js";
 import { CRASH_LITERALS } from "./crash-formats.js";
-import type { Emit, EventBase } from "./events.js";
+import type { Emit, EventBase, RebootEvent } from "./events.js";
 import { createFamilies, type Families } from "./families.js";
-import { type Block, type BlockFamily, baseOf, type LineFamily } from "./family.js";
+import { type Block, type BlockFamily, baseOf, eventOf, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 import { KeyFinder } from "./prefilter.js";
 
@@ -102,8 +102,21 @@ export class NodeParser {
     // Straight to the families of the key that matched; when none of them takes the line, another key
     // further along it may belong to a family that does.
     const route = router.routes.get(hit);
-    if (route && this.tryFamilies(route.blocks, route.lines, line, base, false)) return;
-    this.tryFamilies(router.families.blocks, router.families.lines, line, base, true);
+    if (route && this.tryFamilies(route.blocks, route.lines, line, base)) return;
+    const present = router.filter.findAll(msg);
+    if (present.length === 1) return; // the first key alone, whose families all said no
+    // Every family that holds a key of the line, in the usual order. Those of the first key said no
+    // already; they are pure, so asking them again would only cost time.
+    const others = new Set<BlockFamily | LineFamily>();
+    for (const k of present) {
+      const r = k === hit ? undefined : router.routes.get(k);
+      if (r) for (const fam of [...r.blocks, ...r.lines]) others.add(fam);
+    }
+    if (route) for (const fam of [...route.blocks, ...route.lines]) others.delete(fam);
+    if (others.size === 0) return;
+    const blocks = router.families.blocks.filter((f) => others.has(f));
+    const lines = router.families.lines.filter((f) => others.has(f));
+    this.tryFamilies(blocks, lines, line, base);
   }
 
   private tryFamilies(
@@ -111,15 +124,11 @@ export class NodeParser {
     lines: readonly LineFamily[],
     line: LogLine,
     base: EventBase,
-    check: boolean,
   ): boolean {
-    const msg = line.msg;
     for (const fam of blocks) {
-      if (check && !fam.keys.some((k) => msg.includes(k))) continue;
       if (this.open(fam, line, base)) return true;
     }
     for (const fam of lines) {
-      if (check && !fam.keys.some((k) => msg.includes(k))) continue;
       const e = fam.parse(line, base);
       if (e) {
         this.emit(e);
@@ -155,16 +164,18 @@ export class NodeParser {
    */
   private bootCheck(line: LogLine): void {
     const zero = line.ts === 0 && this.lastTs !== null && this.lastTs > 0;
-    const banner = !zero && !this.justBooted && this.linesSeen > 0 && BANNERS.test(line.msg);
+    // Runs on every line: a banner starts with `L`, so most lines skip the regex.
+    const isBanner = line.msg.charCodeAt(0) === 76 /* L */ && BANNERS.test(line.msg);
+    const banner = !zero && !this.justBooted && this.linesSeen > 0 && isBanner;
     if (line.ts !== null) this.lastTs = line.ts;
     if (zero || banner) {
       this.flush();
       this.router = new Router(this.make());
       this.inStdout = false;
       this.justBooted = true;
-      this.emit({ ...baseOf(line), type: "reboot", reason: zero ? "zero-stamp" : "banner" });
+      this.emit(eventOf<RebootEvent>(baseOf(line), "reboot", { reason: zero ? "zero-stamp" : "banner" }));
       return;
     }
-    if (line.ts !== 0 && !BANNERS.test(line.msg)) this.justBooted = false;
+    if (line.ts !== 0 && !isBanner) this.justBooted = false;
   }
 }

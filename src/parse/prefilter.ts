@@ -39,7 +39,9 @@ export class KeyFinder {
         if (s < this.shift[h]!) this.shift[h] = s;
       }
       const h = hash(k.charCodeAt(m - 2), k.charCodeAt(m - 1));
-      (this.candidates[h] ??= []).push(k);
+      const list = this.candidates[h] ?? [];
+      list.push(k);
+      this.candidates[h] = list;
       this.heads[hash(k.charCodeAt(0), k.charCodeAt(1))] = 1;
     }
     // Longer keys first, so that of two keys starting at one place the longer is reported.
@@ -61,6 +63,30 @@ export class KeyFinder {
     }
     // A long key found at or before the short one is leftmost, or at the same place and longer.
     return this.scan(text, shortAt) ?? shortHit;
+  }
+
+  /** Every key that occurs in `text`, each once (in no particular order). */
+  findAll(text: string): string[] {
+    const found: string[] = [];
+    for (const k of this.short) if (text.includes(k)) found.push(k);
+    if (!this.hasLong) return found;
+    const m = this.m;
+    const n = text.length;
+    const shift = this.shift;
+    // The same walk as `scan`, on to the end: a skip never passes over a place where a key starts.
+    for (let pos = m - 1; pos < n; ) {
+      const h = hash(text.charCodeAt(pos - 1), text.charCodeAt(pos));
+      const s = shift[h]!;
+      if (s > 0) {
+        pos += s;
+        continue;
+      }
+      const at = pos - m + 1;
+      const cands = this.candidates[h];
+      if (cands) for (const k of cands) if (text.startsWith(k, at) && !found.includes(k)) found.push(k);
+      pos++;
+    }
+    return found;
   }
 
   /** The leftmost long key starting at or before `maxStart`. */

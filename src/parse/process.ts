@@ -1,5 +1,5 @@
 import type { EventBase, ProcessEvent } from "./events.js";
-import type { LineFamily } from "./family.js";
+import { eventOf, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -59,7 +59,7 @@ export const processFamily: LineFamily = {
     const msg = line.msg;
     for (const row of ROWS) {
       const m = row.re.exec(msg);
-      if (m) return { ...base, type: "process", ...row.build(m) };
+      if (m) return eventOf<ProcessEvent>(base, "process", row.build(m));
     }
     return null;
   },

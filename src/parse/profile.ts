@@ -1,5 +1,5 @@
 import type { EventBase, ProfileEvent } from "./events.js";
-import type { Block, BlockFamily, Feed } from "./family.js";
+import { type Block, type BlockFamily, eventOf, type Feed } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -67,7 +67,7 @@ class ProfileBlock implements Block {
   close(): ProfileEvent[] {
     // A title with no header could be anything; from the header on it is a table, whole or not.
     if (this.state === "title") return [];
-    const e: ProfileEvent = { ...this.base, type: "profile", nameWidth: this.nameWidth, rows: this.rows };
+    const e = eventOf<ProfileEvent>(this.base, "profile", { nameWidth: this.nameWidth, rows: this.rows });
     if (!this.complete) e.truncated = true;
     return [e];
   }

@@ -1,5 +1,5 @@
 import type { AllocAbortEvent, EventBase, SegfaultEvent } from "./events.js";
-import { hex, type LineFamily } from "./family.js";
+import { eventOf, hex, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -121,7 +121,8 @@ export const segfaultFamily: LineFamily = {
       const m = row.re.exec(msg);
       if (!m) continue;
       const fields = row.build(m);
-      if (fields) return { ...base, ...fields };
+      // `fields` carries the type; assigning it again keeps its place after the base.
+      if (fields) return eventOf<SegfaultEvent | AllocAbortEvent>(base, fields.type, fields as never);
     }
     return null;
   },

@@ -1,5 +1,5 @@
 import type { EventBase, StraceEvent } from "./events.js";
-import { hex, type LineFamily } from "./family.js";
+import { eventOf, hex, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -24,13 +24,11 @@ export const straceFamily: LineFamily = {
   parse(line: LogLine, base: EventBase): StraceEvent | null {
     const m = STRACE.exec(line.msg);
     if (!m) return null;
-    const e: StraceEvent = {
-      ...base,
-      type: "strace",
+    const e = eventOf<StraceEvent>(base, "strace", {
       cpu: Number(m[1]),
       pid: Number(m[2]),
       syscall: m[4]!.replace(PREFIX, ""),
-    };
+    });
     if (m[3] !== undefined) e.comm = m[3];
     if (m[5] !== undefined) e.args = m[5];
     if (m[6] !== undefined) {

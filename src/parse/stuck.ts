@@ -1,7 +1,7 @@
 import { ipLine, isDumpLine, taskLine } from "./dump.js";
 import type { EventBase, StuckWorkerEvent } from "./events.js";
 import type { Block, BlockFamily, Feed } from "./family.js";
-import { hex } from "./family.js";
+import { eventOf, hex } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -158,7 +158,7 @@ export function createStuckFamily(): BlockFamily {
     open(line: LogLine, base: EventBase): Block | null {
       const m = HEADER.exec(line.msg);
       if (!m) return null;
-      const e: StuckWorkerEvent = { ...base, type: "stuck_worker", worker: Number(m[2]), repeat: 1 };
+      const e = eventOf<StuckWorkerEvent>(base, "stuck_worker", { worker: Number(m[2]), repeat: 1 });
       if (m[3] !== undefined) e.cpu = Number(m[3]);
       return new StuckBlock(e, m[1] === "hb", count);
     },

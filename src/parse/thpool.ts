@@ -1,6 +1,6 @@
 import type { CountersEvent, EventBase, ThpoolEvent } from "./events.js";
 import type { Block, BlockFamily, Feed, LineFamily } from "./family.js";
-import { hex } from "./family.js";
+import { eventOf, hex } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -19,29 +19,26 @@ const LINE_FORMATS: readonly LineFormat[] = [
     // V0, a local debug print of 2018-04-09 that never reached the repository: the worker index is
     // only known from the thread's name (`thpool-worker0`).
     re: /^\S*?(\d+) nr_queued: (\d+) ([01])\s*$/,
-    build: (m, base) => ({
-      ...base,
-      type: "thpool",
-      gen: "v0",
-      worker: Number(m[1]),
-      queued: Number(m[2]),
-      inHandler: m[3] === "1",
-    }),
+    build: (m, base) =>
+      eventOf<ThpoolEvent>(base, "thpool", {
+        gen: "v0",
+        worker: Number(m[1]),
+        queued: Number(m[2]),
+        inHandler: m[3] === "1",
+      }),
   },
   {
     // V1a-c (2018-04-10..25). The tail named the global request count `nr_reqs` (V1b), then
     // `nr_thpool_reqs` (V1c); the prefix changed from `hb:` to `watchdog:` with V2, so accept both.
     re: /^(?:(?:hb|watchdog): )?worker\[(\d+)\] max_nr_queued=(\d+) nr_queued=(\d+) in_handler=(yes|no)(?: nr_(?:thpool_)?reqs=(\d+))?\s*$/i,
     build: (m, base) => {
-      const e: ThpoolEvent = {
-        ...base,
-        type: "thpool",
+      const e = eventOf<ThpoolEvent>(base, "thpool", {
         gen: "v1",
         worker: Number(m[1]),
         maxQueued: Number(m[2]),
         queued: Number(m[3]),
         inHandler: m[4]!.toLowerCase() === "yes",
-      };
+      });
       if (m[5] !== undefined) e.requests = BigInt(m[5]);
       return e;
     },
@@ -71,7 +68,7 @@ export const freeramFamily: LineFamily = {
     const m = FREERAM.exec(line.msg);
     const pages = m ? hex(m[1]!) : null;
     if (pages === null) return null;
-    return { ...base, type: "counters", set: "freeram", values: { freeram: pages } };
+    return eventOf<CountersEvent>(base, "counters", { set: "freeram", values: { freeram: pages } });
   },
 };
 
@@ -201,14 +198,12 @@ class ThpoolBlock implements Block {
     const s = this.s;
     // Without the queue line there is nothing a sample is made of.
     if (s.worker === undefined || s.queued === undefined || s.inHandler === undefined) return [];
-    const e: ThpoolEvent = {
-      ...this.base,
-      type: "thpool",
+    const e = eventOf<ThpoolEvent>(this.base, "thpool", {
       gen: s.v2 ? "v2" : "v3",
       worker: s.worker,
       queued: s.queued,
       inHandler: s.inHandler,
-    };
+    });
     if (s.maxQueued !== undefined) e.maxQueued = s.maxQueued;
     if (s.handled !== undefined) e.handled = s.handled;
     if (s.requests !== undefined) e.requests = s.requests;

@@ -1,6 +1,6 @@
 import type { EventBase, TimeoutEvent } from "./events.js";
 import type { Block, BlockFamily, Feed } from "./family.js";
-import { fnOf } from "./family.js";
+import { eventOf, fnOf } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -59,7 +59,9 @@ export const timeoutFamily: BlockFamily = {
       const m = f.re.exec(line.msg);
       if (!m) continue;
       const fields = f.build(m);
-      return new TimeoutBlock({ ...base, type: "timeout", ...fields, callerFn: fnOf(fields.caller) });
+      const e = eventOf<TimeoutEvent>(base, "timeout", fields);
+      e.callerFn = fnOf(fields.caller);
+      return new TimeoutBlock(e);
     }
     return null;
   },

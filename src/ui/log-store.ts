@@ -86,7 +86,8 @@ export class LogStore {
   count(filter: LogFilter = {}): number {
     if (!filter.node && !filter.minSeverity) return this.size;
     let n = 0;
-    for (let i = 1; i <= this.size; i++) if (matches(this.ring[(this.next - i + this.capacity) % this.capacity]!, filter)) n++;
+    for (let i = 1; i <= this.size; i++)
+      if (matches(this.ring[(this.next - i + this.capacity) % this.capacity]!, filter)) n++;
     return n;
   }
 

@@ -4,6 +4,7 @@ import type { NodeStatus } from "../live/monitor.js";
 import type { ParsedEvent } from "../parse/events.js";
 import type { LogLine } from "../parse/line.js";
 import { LogStore } from "./log-store.js";
+import { profileHistoryOf } from "./profile-history.js";
 
 /** Severity a log line gets from the event it starts. */
 const EVENT_SEVERITY: Partial<Record<ParsedEvent["type"], Severity>> = {
@@ -66,6 +67,8 @@ export class UiModel {
   readonly onEvent = (e: ParsedEvent): void => {
     const sev = EVENT_SEVERITY[e.type];
     if (sev) this.log.mark(e.node, e.line, sev);
+    // Every table is remembered as it comes, so the profile view can show what changed since the last.
+    if (e.type === "profile") profileHistoryOf(this).sync(this.engine.nodes);
     this.touch();
   };
 
@@ -77,6 +80,8 @@ export class UiModel {
 
   /** Monitor hook: source status changes. */
   readonly onStatus = (s: NodeStatus): void => {
+    // A node is on screen from the moment its source reports, not only once it has printed.
+    this.engine.node(s.node);
     this.statuses.set(s.node, { ...s, at: this.now() });
     this.touch();
   };

@@ -39,7 +39,7 @@ export type UiAction =
   | { type: "view"; view: UiState["view"] }
   | { type: "select-alert"; delta: number; count: number }
   | { type: "open-crash"; alertId: string }
-  | { type: "crash-scroll"; delta: number }
+  | { type: "crash-scroll"; delta: number; max: number }
   | { type: "log-scroll"; delta: number; max: number }
   | { type: "log-follow" }
   | { type: "log-skip"; skip: number }
@@ -63,7 +63,7 @@ export function reduce(s: UiState, a: UiAction): UiState {
     case "open-crash":
       return { ...s, view: "crash", crashAlert: a.alertId, crashScroll: 0 };
     case "crash-scroll":
-      return { ...s, crashScroll: Math.max(0, s.crashScroll + a.delta) };
+      return { ...s, crashScroll: clamp(s.crashScroll + a.delta, 0, Math.max(0, a.max)) };
     case "log-scroll":
       return { ...s, log: { ...s.log, skip: clamp(s.log.skip + a.delta, 0, Math.max(0, a.max)) } };
     case "log-follow":
@@ -77,7 +77,10 @@ export function reduce(s: UiState, a: UiAction): UiState {
     }
     case "log-severity": {
       const i = SEVERITY_CYCLE.indexOf(s.log.minSeverity);
-      return { ...s, log: { ...s.log, minSeverity: SEVERITY_CYCLE[(i + 1) % SEVERITY_CYCLE.length] ?? null, skip: 0 } };
+      return {
+        ...s,
+        log: { ...s.log, minSeverity: SEVERITY_CYCLE[(i + 1) % SEVERITY_CYCLE.length] ?? null, skip: 0 },
+      };
     }
     case "search-start":
       return { ...s, focus: "log", log: { ...s.log, typing: "" } };

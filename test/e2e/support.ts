@@ -17,13 +17,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Polls `cond` until it is truthy, or fails after `ms` with `what` in the message. */
-export async function waitFor<T>(cond: () => T | Promise<T>, what: string, ms = 10_000): Promise<T> {
+/** Polls `cond` until it is truthy, or fails after `ms` with `what` (computed then, when a function) in the message. */
+export async function waitFor<T>(
+  cond: () => T | Promise<T>,
+  what: string | (() => string),
+  ms = 10_000,
+): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const v = await cond();
     if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > until) {
+      throw new Error(`timed out after ${ms} ms waiting for ${typeof what === "function" ? what() : what}`);
+    }
     await sleep(25);
   }
 }

@@ -268,3 +268,17 @@ describe("determinism", () => {
     assert.ok(a.length >= 4);
   });
 });
+
+describe("stalled-rpc, one story per timeout", () => {
+  it("a timeout while M's queue grows and its worker is stuck is told once, citing the stuck worker", () => {
+    const e = new Engine();
+    e.event(sample("M", 100, 2, 5, true, 50n, 1_000_000));
+    e.event(sample("M", 110, 2, 6, true, 50n, 1_001_000));
+    e.event(sample("M", 121, 2, 7, true, 50n, 1_002_000));
+    assert.deepEqual(e.all.map((a) => a.rule).sort(), ["queue-growth", "worker-stuck"]);
+    e.event(timeout("P", 30801, 1_003_000));
+    const stories = e.all.filter((a) => a.rule === "stalled-rpc");
+    assert.equal(stories.length, 1);
+    assert.match(stories[0]!.message, /in its handler with no progress/);
+  });
+});

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { backoffDelay, type Connection, FatalSourceError, Reconnector, WaitingError } from "../../src/sources/reconnect.js";
+import {
+  backoffDelay,
+  type Connection,
+  FatalSourceError,
+  Reconnector,
+  WaitingError,
+} from "../../src/sources/reconnect.js";
 import type { SourceStatus } from "../../src/sources/source.js";
 
 function sink() {
@@ -22,7 +28,11 @@ function sink() {
   };
 }
 
-const dropsAtOnce = async (): Promise<Connection> => ({ detail: "x", closed: Promise.reject(new Error("reset")), close() {} });
+const dropsAtOnce = async (): Promise<Connection> => ({
+  detail: "x",
+  closed: Promise.reject(new Error("reset")),
+  close() {},
+});
 
 describe("reconnector", () => {
   it("backoff doubles up to its cap, with jitter in the upper half", () => {
@@ -31,7 +41,10 @@ describe("reconnector", () => {
       [0, 1, 2, 3, 4, 10].map((a) => backoffDelay(a, o, () => 1)),
       [100, 200, 400, 800, 1000, 1000],
     );
-    assert.equal(backoffDelay(2, o, () => 0), 200);
+    assert.equal(
+      backoffDelay(2, o, () => 0),
+      200,
+    );
   });
 
   it("a connection that drops at once keeps backing off instead of hammering", async () => {

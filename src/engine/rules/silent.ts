@@ -24,5 +24,7 @@ export function checkSilent(ctx: RuleContext, node: NodeState, now: number): voi
 
 /** Any line ends the silence. */
 export function heard(ctx: RuleContext, node: NodeState, arrival: number | null, line: number): void {
-  if (ctx.book.get(key(node.name))) ctx.book.resolve(key(node.name), { ts: node.lastTs, arrival, line });
+  // Runs on every line: the cheap test first.
+  if (ctx.book.anyFiring("node-silent") && ctx.book.get(key(node.name)))
+    ctx.book.resolve(key(node.name), { ts: node.lastTs, arrival, line });
 }

@@ -8,23 +8,26 @@ import type { RuleContext } from "./context.js";
  * receive times (files read after the fact) the order of two consoles is unknown and nothing is claimed.
  */
 export class StalledRpc {
-  private readonly timeouts: TimeoutEvent[] = [];
-  private readonly told = new Set<string>();
+  /** Recent timeouts, and whether their story was told: one story per timeout. */
+  private readonly timeouts: { e: TimeoutEvent; told: boolean }[] = [];
 
   constructor(private readonly ctx: RuleContext) {}
 
-  /** A timeout arrived: is some other node's worker stalled within the window? */
+  /** A timeout arrived: is some other node's worker stalled within the window? A stuck worker tells it best. */
   onTimeout(e: TimeoutEvent): void {
     if (e.arrival === null) return;
-    this.timeouts.push(e);
+    const t = { e, told: false };
+    this.timeouts.push(t);
     if (this.timeouts.length > 64) this.timeouts.shift();
-    for (const a of this.ctx.book.all) if (this.stall(a) && this.near(a, e)) this.raise(e, a);
+    const stalls = this.ctx.book.all.filter((a) => this.stall(a) && this.near(a, e));
+    const best = stalls.find((a) => a.rule === "worker-stuck") ?? stalls[0];
+    if (best) this.raise(t, best);
   }
 
   /** A stall alert fired or grew: did another node time out within the window? */
   onStall(a: Alert): void {
     if (!this.stall(a)) return;
-    for (const e of this.timeouts) if (this.near(a, e)) this.raise(e, a);
+    for (const t of this.timeouts) if (!t.told && this.near(a, t.e)) this.raise(t, a);
   }
 
   private stall(a: Alert): boolean {
@@ -41,10 +44,10 @@ export class StalledRpc {
     return a.first.arrival <= e.arrival + w && end >= waitStart;
   }
 
-  private raise(e: TimeoutEvent, a: Alert): void {
-    const key = `stalled-rpc:${e.node}:${e.line}:${a.id}`;
-    if (this.told.has(key)) return;
-    this.told.add(key);
+  private raise(t: { e: TimeoutEvent; told: boolean }, a: Alert): void {
+    const e = t.e;
+    t.told = true;
+    const key = `stalled-rpc:${e.node}:${e.line}:${e.arrival}`;
     const message = `RPC from ${e.node} (${e.callerFn}) timed out after ${e.ms} ms while ${a.node} ${a.message}`;
     this.ctx.book.raise(
       key,
