@@ -43,7 +43,12 @@ export function App({ bell = true }: AppProps) {
       else if (key.escape) dispatch({ type: "search-end", commit: false });
       else if (key.backspace || key.delete)
         dispatch({ type: "search-type", text: s.log.typing.slice(0, -1) });
-      else if (input && !key.ctrl && !key.meta) dispatch({ type: "search-type", text: s.log.typing + input });
+      else if (input && !key.ctrl && !key.meta) {
+        // A pasted term arrives in one piece, maybe with its Enter.
+        const cr = input.search(/[\r\n]/);
+        dispatch({ type: "search-type", text: s.log.typing + (cr === -1 ? input : input.slice(0, cr)) });
+        if (cr !== -1) dispatch({ type: "search-end", commit: true });
+      }
       return;
     }
     if (input === "q" || (key.ctrl && input === "c")) {

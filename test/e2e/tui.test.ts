@@ -130,6 +130,15 @@ describe("the screen in a real terminal", { timeout: 90_000 }, () => {
     );
     assert.match(tmux.screen(), /BUG: unable to handle kernel NULL pointer dereference in fit_poll_cq/);
     tmux.keys("Escape");
+    // Shrunk to 80x24, the screen redraws to fit.
+    tmux.run("resize-window", "-t", "lw", "-x", "80", "-y", "24");
+    await waitFor(
+      () => {
+        const lines = tmux.screen().split("\n");
+        return /Workers/.test(lines.join("\n")) && lines.every((l) => [...l].length <= 80);
+      },
+      () => `the screen at 80x24:\n${tmux.screen()}`,
+    );
     tmux.keys("q");
     await waitFor(
       () => /LEGOWATCH-EXITED 0/.test(tmux.screen()),
