@@ -9,8 +9,15 @@ import { ReplayFilter } from "./sources/replay-filter.js";
 export interface PipelineOptions extends EngineOptions {
   /** Sees every parsed event after the engine took it. */
   onEvent?: (e: ParsedEvent) => void;
-  /** Sees every line, before it is parsed (the screen's log tail, recorders). */
+  /** Sees every line, before it is parsed (the screen's log tail). */
   onLine?: (l: LogLine) => void;
+  /**
+   * Sees every physical line as it was received, before any replay is dropped (recorders): the raw text
+   * (escape sequences and all, without its line end) and its receive time.
+   */
+  onRaw?: (node: string, raw: string, arrival: number | null) => void;
+  /** Sees every reconnect of a node's source (recorders, so that a replay drops the same lines). */
+  onReconnect?: (node: string, arrival: number | null) => void;
   /**
    * A node quiet this long (ms, on {@link Pipeline.tick}) has its partial line and half-printed blocks
    * emitted: a kernel that died mid-report still gets its crash. Default 1000.
@@ -32,11 +39,17 @@ export class Pipeline {
   /** Receive time of each node's last chunk, until the node is flushed for being quiet. */
   private readonly heardAt = new Map<string, number>();
   private readonly idleMs: number;
+  private readonly onRaw: PipelineOptions["onRaw"];
+  private readonly onReconnect: PipelineOptions["onReconnect"];
+  /** The line number of each node's last raw line handed to `onRaw`. */
+  private readonly lastRaw = new Map<string, number>();
   private readonly filters: Map<string, ReplayFilter> | null;
 
   constructor(options: PipelineOptions = {}) {
     this.engine = new Engine(options);
     this.idleMs = options.idleMs ?? 1000;
+    this.onRaw = options.onRaw;
+    this.onReconnect = options.onReconnect;
     this.filters = options.dedupReplays ? new Map() : null;
     const onEvent = options.onEvent;
     this.parser = new ConsoleParser(
@@ -65,6 +78,7 @@ export class Pipeline {
    */
   reconnected(node: string, arrival: number | null = null): void {
     this.idle(node, arrival);
+    this.onReconnect?.(node, arrival);
     this.filter(node)?.reconnected();
   }
 
@@ -78,6 +92,7 @@ export class Pipeline {
   endNode(node: string, arrival: number | null = null): void {
     this.lines(node, this.framer(node).end(), arrival);
     this.framers.delete(node);
+    this.lastRaw.delete(node);
     this.parser.flush(node);
   }
 
@@ -99,7 +114,13 @@ export class Pipeline {
 
   private lines(node: string, framed: readonly FramedLine[], arrival: number | null): void {
     const filter = this.filter(node);
+    const raw = this.onRaw;
     for (const l of framed) {
+      // Pieces of one physical line (split at an embedded stamp) share its line number and raw text.
+      if (raw && this.lastRaw.get(node) !== l.lineNo) {
+        this.lastRaw.set(node, l.lineNo);
+        raw(node, l.raw, arrival);
+      }
       if (!filter) {
         this.parser.line(node, l.text, l.lineNo, arrival, l.truncated);
         continue;
