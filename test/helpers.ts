@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import type { ParsedEvent } from "../src/parse/events.js";
 import type { Block, BlockFamily, LineFamily } from "../src/parse/family.js";
 import { baseOf } from "../src/parse/family.js";
@@ -50,4 +51,25 @@ export function parseBlocks(family: BlockFamily, text: string): ParsedEvent[] {
   }
   if (open) out.push(...open.close(true));
   return out;
+}
+
+const SEED = new URL("./fixtures/seed/", import.meta.url);
+
+/** Every unstamped line of the seed fixtures but b02p's (which are real kernel output): the author's notes. */
+export function seedNotes(): { file: string; text: string }[] {
+  return readdirSync(SEED)
+    .filter((f) => f !== "b02p.log")
+    .map((f) => ({
+      file: f,
+      text: readFileSync(new URL(f, SEED), "utf8")
+        .split("\n")
+        .filter((t) => !/^\[\s*\d+\.\d{6}\]/.test(t))
+        .join("\n"),
+    }));
+}
+
+/** An event without the fields every event copies from its line. */
+export function body(e: ParsedEvent): Record<string, unknown> {
+  const { node: _n, ts: _t, line: _l, arrival: _a, text: _x, ...rest } = e;
+  return rest;
 }

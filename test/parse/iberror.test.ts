@@ -1,19 +1,12 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import type { ParsedEvent } from "../../src/parse/events.js";
 import { baseOf } from "../../src/parse/family.js";
 import { ibErrorFamily, lostCqeFamily } from "../../src/parse/iberror.js";
-import { line, parseBlocks, parseLines } from "../helpers.js";
+import { body, line, parseBlocks, parseLines, seedNotes } from "../helpers.js";
 
 const SEED = new URL("../fixtures/seed/", import.meta.url);
-
-/** The event without the fields every event copies from its line. */
-function body(e: ParsedEvent): Record<string, unknown> {
-  const { node: _n, ts: _t, line: _l, arrival: _a, text: _x, ...rest } = e;
-  return rest;
-}
 
 function one(text: string): Record<string, unknown> {
   const evs = parseLines(ibErrorFamily, text);
@@ -25,19 +18,6 @@ function one(text: string): Record<string, unknown> {
 function direct(text: string) {
   const l = line(text);
   return ibErrorFamily.parse(l, baseOf(l));
-}
-
-/** Every unstamped line of the seed fixtures but b02p's, which are real kernel output. */
-function seedNotes(): { file: string; text: string }[] {
-  return readdirSync(SEED)
-    .filter((f) => f !== "b02p.log")
-    .map((f) => ({
-      file: f,
-      text: readFileSync(new URL(f, SEED), "utf8")
-        .split("\n")
-        .filter((t) => !/^\[\s*\d+\.\d{6}\]/.test(t))
-        .join("\n"),
-    }));
 }
 
 describe("IB error family, April FIT (F7)", () => {

@@ -1,19 +1,12 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import type { ParsedEvent } from "../../src/parse/events.js";
 import { baseOf } from "../../src/parse/family.js";
 import { processFamily } from "../../src/parse/process.js";
-import { line, parseLines } from "../helpers.js";
+import { body, line, parseLines, seedNotes } from "../helpers.js";
 
 const SEED = new URL("../fixtures/seed/", import.meta.url);
-
-/** The event without the fields every event copies from its line. */
-function body(e: ParsedEvent): Record<string, unknown> {
-  const { node: _n, ts: _t, line: _l, arrival: _a, text: _x, ...rest } = e;
-  return rest;
-}
 
 function one(text: string): Record<string, unknown> {
   const evs = parseLines(processFamily, text);
@@ -120,14 +113,7 @@ describe("process family (F22)", () => {
   });
 
   it("author notes in the seed fixtures produce no events", () => {
-    for (const f of readdirSync(SEED)) {
-      if (f === "b02p.log") continue; // its unstamped lines are real kernel output
-      const notes = readFileSync(new URL(f, SEED), "utf8")
-        .split("\n")
-        .filter((t) => !/^\[\s*\d+\.\d{6}\]/.test(t))
-        .join("\n");
-      assert.deepEqual(parseLines(processFamily, notes), [], f);
-    }
+    for (const { file, text } of seedNotes()) assert.deepEqual(parseLines(processFamily, text), [], file);
   });
 
   it("parse never throws, on any text or on keys mixed with noise", () => {
