@@ -4,12 +4,17 @@ import { findConfig, loadConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { SEVERITIES, type Severity } from "./engine/alerts.js";
 import { runHeadless } from "./headless/live.js";
+import { replayHeadless } from "./headless/replay.js";
 import { InputError, parseInput, scan } from "./headless/scan.js";
 import { askHidden } from "./live/ask.js";
 import type { LiveNode } from "./live/monitor.js";
+import { compareRuns, formatComparison, formatComparisonJson } from "./record/compare.js";
+import { exportSession, UnknownNodeError } from "./record/export.js";
+import { attachRecorder } from "./record/recorder.js";
+import { SessionFormatError, SessionWriter } from "./record/session.js";
 import { createSource } from "./sources/create.js";
 import { parseSourceUri, UriError } from "./sources/uri.js";
-import { runTui } from "./ui/run.js";
+import { replayTui, runTui } from "./ui/run.js";
 
 const EXIT_USAGE = 2;
 
@@ -20,6 +25,8 @@ function fail(message: string): never {
 
 interface LiveOptions {
   config?: string;
+  record?: string;
+  recordMaxSize?: string;
   headless?: boolean;
   bell?: boolean;
   json?: boolean;
@@ -45,6 +52,14 @@ program
     ),
   )
   .option("--accept-new-host-key", "trust and remember the SSH host key of a host not in known_hosts")
+  .option(
+    "--record <file>",
+    "record the session (every line, with its receive time) to FILE (.gz compresses)",
+  )
+  .option(
+    "--record-max-size <size>",
+    "with --record: start a new file (FILE.1, FILE.2...) past this size, e.g. 100M",
+  )
   .option("--no-bell", "do not ring the bell on a new critical alert")
   .action(async (args: string[], opts: LiveOptions) => {
     const config = findConfig(opts.config);
@@ -54,8 +69,10 @@ program
       acceptNewHostKey: opts.acceptNewHostKey ?? false,
       passphrase: process.stdin.isTTY ? (prompt: string) => askHidden(prompt) : undefined,
     };
+    const sources: { name: string; source: string }[] = [];
     for (const n of config?.nodes ?? []) {
       nodes.push({ name: n.name, source: createSource(parseSourceUri(n.source), ssh) });
+      sources.push({ name: n.name, source: n.source });
       if (n.role) roles[n.name] = n.role;
     }
     for (const arg of args) {
@@ -63,27 +80,45 @@ program
       if (!m)
         fail(`${arg}: expected NAME=URI, e.g. M=ssh://console-host?cmd=tail -F /var/log/consoles/M.log`);
       nodes.push({ name: m[1]!, source: createSource(parseSourceUri(m[2]!), ssh) });
+      sources.push({ name: m[1]!, source: m[2]! });
     }
     if (nodes.length === 0) fail("no nodes to watch: give NAME=URI arguments or a config file with nodes");
-    await watch(nodes, opts, config?.alerts, roles);
+    await watch(nodes, sources, opts, config, roles);
   });
 
 /** Runs the screen on a terminal, else headless; exits when done. */
 async function watch(
   nodes: LiveNode[],
+  sources: { name: string; source: string }[],
   opts: LiveOptions,
-  thresholds: Config["alerts"],
+  config: Config | undefined,
   roles: Record<string, "P" | "M" | "S">,
 ): Promise<never> {
-  if (!opts.headless && process.stdout.isTTY && process.stdin.isTTY) {
-    process.exitCode = await runTui(nodes, { thresholds, roles, bell: opts.bell ?? true });
+  const thresholds = config?.alerts;
+  const recordTo = opts.record ?? config?.record?.file;
+  const writer = recordTo
+    ? new SessionWriter(recordTo, {
+        nodes: sources,
+        maxBytes: parseSize(opts.recordMaxSize ?? config?.record?.maxSize),
+        onError: (err) =>
+          process.stderr.write(`legowatch: recording to ${recordTo} failed: ${err.message}\n`),
+      })
+    : null;
+  const hooks = writer ? attachRecorder(writer) : {};
+  const finish = async (code: number): Promise<never> => {
+    await writer?.close();
+    process.exitCode = code;
+    // Sources are stopped; a stdin left open must not keep the process alive.
     process.exit();
+  };
+  if (!opts.headless && process.stdout.isTTY && process.stdin.isTTY) {
+    return finish(await runTui(nodes, { thresholds, roles, bell: opts.bell ?? true, hooks }));
   }
   const stopRequested = new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
-  process.exitCode = await runHeadless(nodes, {
+  const code = await runHeadless(nodes, {
     json: opts.json ?? false,
     failOn: opts.failOn,
     thresholds,
@@ -91,9 +126,20 @@ async function watch(
     stdout: process.stdout,
     stderr: process.stderr,
     stopRequested,
+    hooks,
   });
-  // Sources are stopped; a stdin left open must not keep the process alive.
-  process.exit();
+  return finish(code);
+}
+
+/** `100M`, `2G`, `500k` or a byte count. */
+function parseSize(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*([kKmMgG]?)i?[bB]?$/.exec(text.trim());
+  if (!m) fail(`--record-max-size ${text}: expected a size such as 100M`);
+  const bytes = Number(m[1]) * 1024 ** " kmg".indexOf((m[2] || " ").toLowerCase());
+  if (bytes < 64 * 1024)
+    fail(`--record-max-size ${text}: at least 64k, so that a file holds more than a few lines`);
+  return Math.round(bytes);
 }
 
 program
@@ -137,16 +183,95 @@ program
   .option("--loop", "start over (a reboot) after the crash")
   .option("--headless", "no screen: print alerts as they fire")
   .option("--json", "with --headless: alerts as JSON lines")
+  .option(
+    "--record <file>",
+    "record the session (every line, with its receive time) to FILE (.gz compresses)",
+  )
+  .option(
+    "--record-max-size <size>",
+    "with --record: start a new file (FILE.1, FILE.2...) past this size, e.g. 100M",
+  )
   .option("--no-bell", "do not ring the bell on a new critical alert")
   .action(async (opts: LiveOptions & { speed?: string; loop?: boolean }) => {
     const screen = !opts.headless && process.stdout.isTTY && process.stdin.isTTY;
     const speed = opts.speed ?? (screen ? "2" : "max");
     const query = `?speed=${encodeURIComponent(speed)}${opts.loop ? "&loop=1" : ""}`;
-    const nodes: LiveNode[] = ["P", "M"].map((name) => ({
-      name,
-      source: createSource(parseSourceUri(`sim:${name}${query}`)),
+    const sources = ["P", "M"].map((name) => ({ name, source: `sim:${name}${query}` }));
+    const nodes: LiveNode[] = sources.map((n) => ({
+      name: n.name,
+      source: createSource(parseSourceUri(n.source)),
     }));
-    await watch(nodes, opts, undefined, { P: "P", M: "M" });
+    await watch(nodes, sources, opts, undefined, { P: "P", M: "M" });
+  });
+
+program
+  .command("replay")
+  .description("play a recorded session as it was live: the screen, or headless output, with the same alerts")
+  .argument("<file>", "a session recorded with --record")
+  .option("--speed <n>", "how much faster than it was recorded (a number, or max)", "1")
+  .option(
+    "--from <seconds>",
+    "start this many seconds into the session (what came before is replayed silently)",
+  )
+  .option("--headless", "no screen: print alerts as they fire")
+  .option("--json", "with --headless: alerts as JSON lines")
+  .addOption(
+    new Option("--fail-on <severity>", "exit 1 if an alert this severe or worse fired").choices(SEVERITIES),
+  )
+  .option("--no-bell", "do not ring the bell on a new critical alert")
+  .action(async (file: string, opts: LiveOptions & { speed: string; from?: string }) => {
+    const speed = opts.speed === "max" ? "max" : Number(opts.speed);
+    if (speed !== "max" && !(speed > 0)) fail(`--speed ${opts.speed}: a positive number, or max`);
+    const from = opts.from === undefined ? undefined : Number(opts.from);
+    if (from !== undefined && !(from >= 0)) fail(`--from ${opts.from}: seconds from the start, 0 or more`);
+    if (!opts.headless && process.stdout.isTTY && process.stdin.isTTY) {
+      process.exitCode = await replayTui(file, { speed, from, bell: opts.bell ?? true });
+      process.exit();
+    }
+    const abort = new AbortController();
+    process.once("SIGINT", () => abort.abort());
+    process.once("SIGTERM", () => abort.abort());
+    process.exitCode = await replayHeadless(file, {
+      speed,
+      from,
+      json: opts.json ?? false,
+      failOn: opts.failOn,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      signal: abort.signal,
+    });
+  });
+
+program
+  .command("export")
+  .description("turn a recorded session into console logs, an asciinema cast, or the scan --json stream")
+  .argument("<file>", "a session recorded with --record")
+  .addOption(
+    new Option("--to <format>", "what to write")
+      .choices(["text", "asciicast", "jsonl"])
+      .makeOptionMandatory(),
+  )
+  .option("--node <name>", "only this node")
+  .action(async (file: string, opts: { to: "text" | "asciicast" | "jsonl"; node?: string }) => {
+    await exportSession(file, {
+      to: opts.to,
+      node: opts.node,
+      out: process.stdout,
+      onWarning: (msg) => process.stderr.write(`legowatch: ${msg}\n`),
+    });
+  });
+
+program
+  .command("compare")
+  .description("compare profile points and counters of two groups of runs (Welch's t-test)")
+  .requiredOption("--a <runs...>", "the first group: console logs or recorded sessions")
+  .requiredOption("--b <runs...>", "the second group")
+  .option("--json", "one JSON object per metric")
+  .action(async (opts: { a: string[]; b: string[]; json?: boolean }) => {
+    const c = await compareRuns(opts.a, opts.b, {
+      onWarning: (msg) => process.stderr.write(`legowatch: ${msg}\n`),
+    });
+    process.stdout.write(opts.json ? formatComparisonJson(c) : formatComparison(c, process.stdout.columns));
   });
 
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
@@ -162,7 +287,16 @@ try {
     if (err.exitCode === 0) process.exit(0);
     process.exit(EXIT_USAGE);
   }
-  if (err instanceof InputError || err instanceof UriError) fail(err.message);
+  if (
+    err instanceof InputError ||
+    err instanceof UriError ||
+    err instanceof SessionFormatError ||
+    err instanceof UnknownNodeError
+  ) {
+    fail(err.message);
+  }
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOENT" || code === "EACCES" || code === "EISDIR") fail((err as Error).message);
   if (err instanceof Error && err.name === "ConfigError") fail(err.message);
   throw err;
 }

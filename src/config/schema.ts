@@ -19,6 +19,11 @@ export const ConfigSchema = z
     alerts: ThresholdsSchema.partial().optional(),
     /** Node roles by node name, when the console does not make them plain. */
     roles: z.record(z.string(), z.enum(["P", "M", "S"])).optional(),
+    /** Record every session: `file` (a `.gz` compresses) and `maxSize` (e.g. `100M`) to rotate. */
+    record: z
+      .object({ file: z.string().min(1), maxSize: z.string().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 

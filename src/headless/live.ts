@@ -2,7 +2,7 @@ import type { Writable } from "node:stream";
 import { type Alert, type AlertChange, type Severity, severityRank } from "../engine/alerts.js";
 import type { Thresholds } from "../engine/thresholds.js";
 import { type LiveNode, Monitor, type NodeStatus } from "../live/monitor.js";
-import { Pipeline } from "../pipeline.js";
+import { Pipeline, type PipelineOptions } from "../pipeline.js";
 import { alertJson } from "./json.js";
 import { summary } from "./summary.js";
 
@@ -18,6 +18,16 @@ export interface HeadlessOptions {
   stopRequested: Promise<void>;
   /** The clock tick, ms. */
   tickMs?: number;
+  /** More hooks on the same pipeline and monitor (a recorder, alert hooks). */
+  hooks?: LiveHooks;
+}
+
+/** Hooks a caller adds to a live watch: the pipeline's and the monitor's. */
+export interface LiveHooks {
+  onRaw?: PipelineOptions["onRaw"];
+  onReconnect?: PipelineOptions["onReconnect"];
+  onAlert?: PipelineOptions["onAlert"];
+  onStatus?: (s: NodeStatus) => void;
 }
 
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
@@ -37,8 +47,11 @@ export async function runHeadless(nodes: readonly LiveNode[], o: HeadlessOptions
     thresholds: o.thresholds,
     roles: o.roles,
     dedupReplays: true,
+    onRaw: o.hooks?.onRaw,
+    onReconnect: o.hooks?.onReconnect,
     onAlert: (a, change) => {
-      print(o, a, change);
+      o.hooks?.onAlert?.(a, change);
+      printAlert(o, a, change);
       if (change === "fire" && o.failOn && severityRank(a.severity) >= severityRank(o.failOn)) {
         code = 1;
         failed();
@@ -52,6 +65,7 @@ export async function runHeadless(nodes: readonly LiveNode[], o: HeadlessOptions
   const monitor = new Monitor(nodes, pipeline, {
     tickMs: o.tickMs,
     onStatus: (s) => {
+      o.hooks?.onStatus?.(s);
       o.stderr.write(`${statusLine(s)}\n`);
       if (monitor.allClosed) allClosed();
     },
@@ -68,7 +82,8 @@ export async function runHeadless(nodes: readonly LiveNode[], o: HeadlessOptions
   return code;
 }
 
-function print(o: HeadlessOptions, a: Alert, change: AlertChange): void {
+/** Prints one alert change as headless output does: JSON lines, or text with evidence. */
+export function printAlert(o: { json: boolean; stdout: Writable }, a: Alert, change: AlertChange): void {
   if (change === "update") return;
   if (o.json) {
     o.stdout.write(`${alertJson(a)}\n`);
@@ -84,9 +99,9 @@ function print(o: HeadlessOptions, a: Alert, change: AlertChange): void {
   o.stdout.write(`${lines.join("\n")}\n`);
 }
 
-/** One status line: `12:00:01 M: retrying in 2.0 s (connection refused)`. */
-export function statusLine(s: NodeStatus): string {
-  const parts = [`${clock(Date.now())} ${s.node}: ${s.state}`];
+/** One status line: `12:00:01 M: retrying in 2.0 s (connection refused)`, at `at` (ms; default now). */
+export function statusLine(s: NodeStatus, at: number = Date.now()): string {
+  const parts = [`${clock(at)} ${s.node}: ${s.state}`];
   if (s.detail) parts.push(s.detail);
   if (s.retryInMs !== undefined) parts.push(`in ${(s.retryInMs / 1000).toFixed(1)} s`);
   if (s.gapMs !== undefined) parts.push(`after a ${(s.gapMs / 1000).toFixed(1)} s gap`);

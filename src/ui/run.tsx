@@ -1,7 +1,9 @@
 import { render } from "ink";
 import type { Thresholds } from "../engine/thresholds.js";
+import type { LiveHooks } from "../headless/live.js";
 import { type LiveNode, Monitor } from "../live/monitor.js";
 import { Pipeline } from "../pipeline.js";
+import { replaySession } from "../record/replay.js";
 import { App } from "./app.js";
 import { ModelContext } from "./hooks/use-model.js";
 import { UiModel } from "./model.js";
@@ -12,6 +14,8 @@ export interface TuiOptions {
   roles?: Record<string, "P" | "M" | "S">;
   /** Ring the bell on a new critical alert. */
   bell?: boolean;
+  /** More hooks on the same pipeline and monitor (a recorder, alert hooks). */
+  hooks?: LiveHooks;
 }
 
 // The alternate screen keeps the user's scrollback intact and is left on every way out.
@@ -28,27 +32,24 @@ export async function runTui(nodes: readonly LiveNode[], o: TuiOptions = {}): Pr
     thresholds: o.thresholds,
     roles: o.roles,
     dedupReplays: true,
+    onRaw: o.hooks?.onRaw,
+    onReconnect: o.hooks?.onReconnect,
     onLine: (l) => model?.onLine(l),
     onEvent: (e) => model?.onEvent(e),
-    onAlert: (a) => model?.onAlert(a),
+    onAlert: (a, change) => {
+      o.hooks?.onAlert?.(a, change);
+      model?.onAlert(a);
+    },
   });
   const ui = new UiModel(pipeline.engine);
   model = ui;
-  const monitor = new Monitor(nodes, pipeline, { onStatus: ui.onStatus });
-  process.stdout.write(ENTER_SCREEN);
-  let left = false;
-  const leave = () => {
-    if (left) return;
-    left = true;
-    process.stdout.write(LEAVE_SCREEN);
-  };
-  process.once("exit", leave);
-  const app = render(
-    <ModelContext.Provider value={ui}>
-      <App bell={o.bell ?? true} />
-    </ModelContext.Provider>,
-    { maxFps: 15, incrementalRendering: true, exitOnCtrlC: false, patchConsole: true },
-  );
+  const monitor = new Monitor(nodes, pipeline, {
+    onStatus: (st) => {
+      o.hooks?.onStatus?.(st);
+      ui.onStatus(st);
+    },
+  });
+  const { app, leave } = show(ui, o.bell ?? true);
   const fail = (err: unknown) => {
     app.unmount();
     leave();
@@ -69,4 +70,72 @@ export async function runTui(nodes: readonly LiveNode[], o: TuiOptions = {}): Pr
   }
   await monitor.stop();
   return 0;
+}
+
+/** Options of {@link replayTui}. */
+export interface ReplayTuiOptions {
+  speed: number | "max";
+  from?: number;
+  thresholds?: Partial<Thresholds>;
+  bell?: boolean;
+}
+
+/**
+ * Plays a recorded session on the screen as it looked live. The screen stays up after the end of the
+ * session until the user quits.
+ */
+export async function replayTui(path: string, o: ReplayTuiOptions): Promise<number> {
+  let ui: UiModel | null = null;
+  const abort = new AbortController();
+  let app: ReturnType<typeof render> | null = null;
+  let leave = () => {};
+  const done = replaySession(path, {
+    speed: o.speed,
+    from: o.from,
+    thresholds: o.thresholds,
+    signal: abort.signal,
+    onStart: (pipeline) => {
+      ui = new UiModel(pipeline.engine);
+      const screen = show(ui, o.bell ?? true);
+      app = screen.app;
+      leave = screen.leave;
+      // Quitting before the end stops the replay.
+      void screen.app.waitUntilExit().then(() => abort.abort());
+    },
+    onLine: (l) => ui?.onLine(l),
+    onEvent: (e) => ui?.onEvent(e),
+    onAlert: (a) => ui?.onAlert(a),
+    onStatus: (s) => ui?.onStatus(s),
+    onWarning: () => {},
+  });
+  await done.catch((err) => {
+    leave();
+    throw err;
+  });
+  const shown = app as ReturnType<typeof render> | null;
+  if (shown && !abort.signal.aborted) {
+    (ui as UiModel | null)?.flush();
+    await shown.waitUntilExit();
+  }
+  leave();
+  return 0;
+}
+
+/** Renders the screen for a model on the alternate screen; `leave` restores the terminal. */
+function show(ui: UiModel, bell: boolean): { app: ReturnType<typeof render>; leave: () => void } {
+  process.stdout.write(ENTER_SCREEN);
+  let left = false;
+  const leave = () => {
+    if (left) return;
+    left = true;
+    process.stdout.write(LEAVE_SCREEN);
+  };
+  process.once("exit", leave);
+  const app = render(
+    <ModelContext.Provider value={ui}>
+      <App bell={bell} />
+    </ModelContext.Provider>,
+    { maxFps: 15, incrementalRendering: true, exitOnCtrlC: false, patchConsole: true },
+  );
+  return { app, leave };
 }

@@ -1,0 +1,311 @@
+import assert from "node:assert/strict";
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { gunzipSync } from "node:zlib";
+import {
+  isHeader,
+  readSession,
+  redactSourceUri,
+  SessionFormatError,
+  type SessionItem,
+  SessionWriter,
+} from "../../src/record/session.js";
+
+const dir = mkdtempSync(join(tmpdir(), "legowatch-session-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const T0 = 1_700_000_000_000;
+const NODES = [
+  { name: "P", source: "serial:/dev/ttyUSB0?baud=115200" },
+  { name: "M", source: "file:consoles/M.log" },
+];
+
+async function readAll(path: string): Promise<{ items: SessionItem[]; warnings: string[] }> {
+  const warnings: string[] = [];
+  const items: SessionItem[] = [];
+  for await (const x of readSession(path, (w) => warnings.push(w))) items.push(x);
+  return { items, warnings };
+}
+
+/** A few records of every kind, including a line with escape sequences and non-ASCII text. */
+function writeSome(w: SessionWriter): void {
+  w.status(T0 + 1, "P", { state: "connecting" });
+  w.status(T0 + 2, "P", { state: "connected", detail: "/dev/ttyUSB0 at 115200 baud" });
+  w.line(T0 + 10, "P", "[    1.000000] Booting \u001b[31mLegoOS\u001b[0m é");
+  w.line(T0 + 11, "M", "");
+  w.reconnect(T0 + 20, "M");
+  w.status(T0 + 21, "M", { state: "retrying", retryInMs: 2000, error: "connection refused" });
+  w.line(T0 + 30, "M", 'quote " and \\ backslash');
+}
+
+const EXPECTED = [
+  { t: T0 + 1, n: "P", s: { state: "connecting" } },
+  { t: T0 + 2, n: "P", s: { state: "connected", detail: "/dev/ttyUSB0 at 115200 baud" } },
+  { t: T0 + 10, n: "P", l: "[    1.000000] Booting \u001b[31mLegoOS\u001b[0m é" },
+  { t: T0 + 11, n: "M", l: "" },
+  { t: T0 + 20, n: "M", r: 1 },
+  { t: T0 + 21, n: "M", s: { state: "retrying", retryInMs: 2000, error: "connection refused" } },
+  { t: T0 + 30, n: "M", l: 'quote " and \\ backslash' },
+];
+
+describe("session files", () => {
+  it("round trip: the header, then every record as written", async () => {
+    const path = join(dir, "round.jsonl");
+    const w = new SessionWriter(path, { nodes: NODES, started: T0, host: "lab1" });
+    writeSome(w);
+    await w.close();
+    const { items, warnings } = await readAll(path);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(items[0], {
+      format: "legowatch-session",
+      version: 1,
+      started: T0,
+      host: "lab1",
+      nodes: NODES,
+    });
+    assert.deepEqual(items.slice(1), EXPECTED);
+    // The file is JSON lines, the header first, as documented.
+    const lines = readFileSync(path, "utf8").trimEnd().split("\n");
+    assert.equal(lines.length, 1 + EXPECTED.length);
+    assert.deepEqual(JSON.parse(lines[3]!), EXPECTED[2]);
+  });
+
+  it("the host defaults to this machine's name and the start to now", async () => {
+    const path = join(dir, "defaults.jsonl");
+    const before = Date.now();
+    const w = new SessionWriter(path, { nodes: [] });
+    await w.close();
+    const { items } = await readAll(path);
+    const h = items[0]!;
+    assert.ok(isHeader(h));
+    assert.ok(h.started >= before && h.started <= Date.now());
+    assert.equal(typeof h.host, "string");
+    assert.ok(h.host.length > 0);
+  });
+
+  it("writes buffered records within 200 ms, without being closed", async () => {
+    const path = join(dir, "flush.jsonl");
+    const w = new SessionWriter(path, { nodes: NODES, started: T0 });
+    // The header is there at once.
+    assert.equal(readFileSync(path, "utf8").split("\n").length, 2);
+    w.line(T0 + 1, "P", "first");
+    await sleep(300);
+    assert.match(readFileSync(path, "utf8"), /"l":"first"/);
+    await w.close();
+  });
+
+  it("skips a torn last line with a warning naming the file and line", async () => {
+    const path = join(dir, "torn.jsonl");
+    const w = new SessionWriter(path, { nodes: NODES, started: T0 });
+    writeSome(w);
+    await w.close();
+    appendFileSync(path, '{"t":1700000000040,"n":"P","l":"cut he');
+    const { items, warnings } = await readAll(path);
+    assert.deepEqual(items.slice(1), EXPECTED);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:9: .*torn`));
+  });
+
+  it("skips a corrupt record in the middle with a warning and reads on", async () => {
+    const path = join(dir, "corrupt.jsonl");
+    writeFileSync(
+      path,
+      `${[
+        JSON.stringify({ format: "legowatch-session", version: 1, started: T0, host: "h", nodes: NODES }),
+        '{"t":1,"n":"P","l":"a"}',
+        "garbage{",
+        '{"t":"soon","n":"P","l":"bad time"}',
+        '{"t":2,"n":"P","s":{"state":"exploded"}}',
+        '{"t":3,"n":"P","l":"b"}',
+      ].join("\n")}\n`,
+    );
+    const { items, warnings } = await readAll(path);
+    assert.deepEqual(
+      items.slice(1).map((x) => ("l" in x ? x.l : "?")),
+      ["a", "b"],
+    );
+    assert.equal(warnings.length, 3);
+    assert.match(warnings[0]!, /corrupt\.jsonl:3: skipped a corrupt record/);
+    assert.match(warnings[2]!, /corrupt\.jsonl:5:/);
+  });
+
+  it("refuses a file that is not a session", async () => {
+    const path = join(dir, "console.log");
+    writeFileSync(path, "[    0.000000] Linux version\n");
+    await assert.rejects(readAll(path), SessionFormatError);
+    const newer = join(dir, "v9.jsonl");
+    writeFileSync(
+      newer,
+      `${JSON.stringify({ format: "legowatch-session", version: 9, started: T0, nodes: [] })}\n`,
+    );
+    await assert.rejects(readAll(newer), /version 9/);
+  });
+
+  it("gzip: a .gz path is compressed and reads back the same", async () => {
+    const path = join(dir, "round.jsonl.gz");
+    const w = new SessionWriter(path, { nodes: NODES, started: T0, host: "lab1" });
+    writeSome(w);
+    await w.close();
+    const bytes = readFileSync(path);
+    assert.deepEqual([...bytes.subarray(0, 2)], [0x1f, 0x8b]);
+    assert.match(gunzipSync(bytes).toString(), /^\{"format":"legowatch-session"/);
+    const { items, warnings } = await readAll(path);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(items.slice(1), EXPECTED);
+  });
+
+  it("gzip: flushed records can be read while the writer is still open", async () => {
+    const path = join(dir, "open.jsonl.gz");
+    const w = new SessionWriter(path, { nodes: NODES, started: T0 });
+    for (let i = 0; i < 100; i++) w.line(T0 + i, "P", `line ${i}`);
+    await sleep(350);
+    // No gzip trailer yet: the file reads as cut short, with every record flushed so far.
+    const { items, warnings } = await readAll(path);
+    assert.equal(items.length, 101);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /open\.jsonl\.gz: the compressed file is cut short/);
+    await w.close();
+    assert.deepEqual((await readAll(path)).warnings, []);
+  });
+
+  it("gzip: a truncated file is read up to where it breaks, with warnings", async () => {
+    const path = join(dir, "cut.jsonl.gz");
+    const w = new SessionWriter(path, { nodes: NODES, started: T0, flushMs: 10 });
+    for (let i = 0; i < 2000; i++) {
+      w.line(T0 + i, "P", `[ ${i}.000000] some console line number ${i} ${"x".repeat(i % 37)}`);
+      if (i % 100 === 99) await sleep(15);
+    }
+    await w.close();
+    const full = readFileSync(path).length;
+    truncateSync(path, Math.floor(full * 0.6));
+    const { items, warnings } = await readAll(path);
+    assert.ok(items.length > 100 && items.length < 2001, `read ${items.length} items`);
+    // Lines come back in order, none damaged.
+    items.slice(1).forEach((x, i) => {
+      assert.ok("l" in x);
+      assert.match(x.l, new RegExp(`^\\[ ${i}\\.000000\\]`));
+    });
+    assert.ok(warnings.some((m) => /cut short/.test(m)));
+  });
+
+  it("rotation: a new file past maxBytes, each starting with the header; read as one session", async () => {
+    const path = join(dir, "rot.jsonl");
+    const w = new SessionWriter(path, { nodes: NODES, started: T0, host: "h", maxBytes: 2000 });
+    for (let i = 0; i < 100; i++) w.line(T0 + i, "P", `line ${i} ${"y".repeat(40)}`);
+    await w.close();
+    assert.ok(w.files.length >= 3, `${w.files.length} files`);
+    assert.deepEqual(w.files.slice(0, 3), [path, `${path}.1`, `${path}.2`]);
+    for (const f of w.files) {
+      const lines = readFileSync(f, "utf8").trimEnd().split("\n");
+      assert.deepEqual(JSON.parse(lines[0]!), w.header);
+      // Over the limit only by the record that took it there.
+      if (f !== w.files.at(-1)) assert.ok(readFileSync(f).length <= 2000 + 100);
+      assert.ok(lines.length > 1);
+    }
+    const { items, warnings } = await readAll(path);
+    assert.deepEqual(warnings, []);
+    assert.equal(items.filter(isHeader).length, 1);
+    assert.deepEqual(
+      items.slice(1).map((x) => (isHeader(x) ? -1 : x.t)),
+      Array.from({ length: 100 }, (_, i) => T0 + i),
+    );
+  });
+
+  it("rotation: a left-over part of an earlier session is not read", async () => {
+    const path = join(dir, "stale.jsonl");
+    const old = new SessionWriter(path, { nodes: NODES, started: T0 - 1000, host: "h", maxBytes: 300 });
+    for (let i = 0; i < 10; i++) old.line(T0 - 1000 + i, "P", `old ${i} ${"z".repeat(40)}`);
+    await old.close();
+    assert.ok(existsSync(`${path}.1`));
+    const w = new SessionWriter(path, { nodes: NODES, started: T0, host: "h" });
+    w.line(T0, "P", "new");
+    await w.close();
+    const { items, warnings } = await readAll(path);
+    assert.deepEqual(
+      items.slice(1).map((x) => ("l" in x ? x.l : "")),
+      ["new"],
+    );
+    assert.match(warnings[0]!, /stale\.jsonl\.1: belongs to another session/);
+  });
+
+  it("rotation works for gzip too", async () => {
+    const path = join(dir, "rot.jsonl.gz");
+    const w = new SessionWriter(path, { nodes: NODES, started: T0, maxBytes: 200, flushMs: 5 });
+    for (let i = 0; i < 50; i++) {
+      w.line(T0 + i, "P", `line ${i} ${Math.random().toString(36)}`);
+      await sleep(10);
+    }
+    await w.close();
+    assert.ok(w.files.length >= 2, `${w.files.length} files`);
+    for (const f of w.files) assert.deepEqual([...readFileSync(f).subarray(0, 2)], [0x1f, 0x8b]);
+    const { items, warnings } = await readAll(path);
+    assert.deepEqual(warnings, []);
+    assert.equal(items.length, 51);
+  });
+
+  it("header sources have their secrets removed", async () => {
+    const nodes = [
+      { name: "A", source: "tcp://admin:hunter2@console-server:7001" },
+      {
+        name: "B",
+        source: "ssh://lab@console-host?cmd=tail%20-F%20M.log&identity=keys/id_ed25519&password=hunter2",
+      },
+      { name: "C", source: "cmd:ipmitool -I lanplus -H bmc3 -U admin -P hunter2 sol activate" },
+      { name: "D", source: "cmd:sshpass -p 'hunter2' ssh lab@console-host console M" },
+      {
+        name: "E",
+        source: "cmd:IPMI_PASSWORD=hunter2 conserver-client --token=hunter2 --password hunter2 M",
+      },
+      { name: "F", source: "tcp://host:7001?token=hunter2&pass=hunter2&x=1" },
+    ];
+    const path = join(dir, "secrets.jsonl");
+    const w = new SessionWriter(path, { nodes, started: T0 });
+    await w.close();
+    const text = readFileSync(path, "utf8");
+    assert.doesNotMatch(text, /hunter2/);
+    const { items } = await readAll(path);
+    const h = items[0]!;
+    assert.ok(isHeader(h));
+    assert.deepEqual(
+      h.nodes.map((n) => n.source),
+      [
+        "tcp://admin:***@console-server:7001",
+        "ssh://lab@console-host?cmd=tail%20-F%20M.log&identity=keys/id_ed25519&password=***",
+        "cmd:ipmitool -I lanplus -H bmc3 -U admin -P *** sol activate",
+        "cmd:sshpass -p *** ssh lab@console-host console M",
+        "cmd:IPMI_PASSWORD=*** conserver-client --token=*** --password *** M",
+        "tcp://host:7001?token=***&pass=***&x=1",
+      ],
+    );
+  });
+
+  it("redaction keeps URIs without secrets as written", () => {
+    for (const uri of [
+      "serial:/dev/ttyUSB0?baud=115200",
+      "ssh://lab@console-host:2222?cmd=dmesg -w&identity=/home/lab/.ssh/id_ed25519",
+      "file:/var/log/consoles/M.log?from=start",
+      "cmd:console -s P",
+      "sim:P?speed=max",
+      "-",
+    ]) {
+      assert.equal(redactSourceUri(uri), uri);
+    }
+  });
+
+  it("a file that cannot be written throws when it is opened", () => {
+    assert.throws(() => new SessionWriter(join(dir, "no", "such", "dir.jsonl"), { nodes: [] }), /ENOENT/);
+    // The header is written at once, so a full disk shows up here too.
+    if (existsSync("/dev/full")) assert.throws(() => new SessionWriter("/dev/full", { nodes: [] }), /ENOSPC/);
+  });
+});
