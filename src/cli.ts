@@ -3,9 +3,12 @@ import { Command, CommanderError, Option } from "commander";
 import { findConfig, loadConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { SEVERITIES, type Severity } from "./engine/alerts.js";
+import type { LiveHooks } from "./headless/live.js";
 import { runHeadless } from "./headless/live.js";
 import { replayHeadless } from "./headless/replay.js";
 import { InputError, parseInput, scan } from "./headless/scan.js";
+import { startMetrics } from "./integrations/metrics.js";
+import { AlertHook } from "./integrations/on-alert.js";
 import { askHidden } from "./live/ask.js";
 import type { LiveNode } from "./live/monitor.js";
 import { compareRuns, formatComparison, formatComparisonJson } from "./record/compare.js";
@@ -25,6 +28,8 @@ function fail(message: string): never {
 
 interface LiveOptions {
   config?: string;
+  onAlert?: string;
+  metrics?: string;
   record?: string;
   recordMaxSize?: string;
   headless?: boolean;
@@ -52,6 +57,8 @@ program
     ),
   )
   .option("--accept-new-host-key", "trust and remember the SSH host key of a host not in known_hosts")
+  .option("--on-alert <command>", "run a command for each new alert, the alert as JSON on its stdin")
+  .option("--metrics <host:port>", "serve Prometheus metrics (queues, events, alerts, sources) at /metrics")
   .option(
     "--record <file>",
     "record the session (every line, with its receive time) to FILE (.gz compresses)",
@@ -104,8 +111,34 @@ async function watch(
           process.stderr.write(`legowatch: recording to ${recordTo} failed: ${err.message}\n`),
       })
     : null;
-  const hooks = writer ? attachRecorder(writer) : {};
+  const recorder = writer ? attachRecorder(writer) : null;
+  const report = (msg: string) => process.stderr.write(`legowatch: ${msg}\n`);
+  const onAlert = opts.onAlert ? new AlertHook({ command: opts.onAlert, onError: report }) : null;
+  const statuses = new Map<string, { state: string }>();
+  let metrics: Promise<{ url: string; close(): Promise<void> }> | null = null;
+  const hooks: LiveHooks = {
+    onRaw: recorder?.onRaw,
+    onReconnect: recorder?.onReconnect,
+    onAlert: onAlert ? (a, change) => onAlert.alert(a, change) : undefined,
+    onStatus: (st) => {
+      statuses.set(st.node, st);
+      recorder?.onStatus(st);
+    },
+    onStart: (pipeline) => {
+      if (!opts.metrics) return;
+      const at = parseHostPort(opts.metrics);
+      metrics = startMetrics({ ...at, engine: pipeline.engine, statuses: () => statuses });
+      metrics.then(
+        (m) => {
+          if (!process.stdout.isTTY || opts.headless) report(`metrics at ${m.url}`);
+        },
+        (err: Error) => report(err.message),
+      );
+    },
+  };
   const finish = async (code: number): Promise<never> => {
+    await onAlert?.close();
+    await (metrics as Promise<{ close(): Promise<void> }> | null)?.then((m) => m.close()).catch(() => {});
     await writer?.close();
     process.exitCode = code;
     // Sources are stopped; a stdin left open must not keep the process alive.
@@ -129,6 +162,14 @@ async function watch(
     hooks,
   });
   return finish(code);
+}
+
+/** `HOST:PORT` or `PORT` (loopback). */
+function parseHostPort(text: string): { host: string; port: number } {
+  const m = /^(?:\[?([^\]]*?)\]?:)?(\d{1,5})$/.exec(text.trim());
+  const port = Number(m?.[2]);
+  if (!m || port > 65535) fail(`--metrics ${text}: expected HOST:PORT, e.g. 127.0.0.1:9464`);
+  return { host: m[1] || "127.0.0.1", port };
 }
 
 /** `100M`, `2G`, `500k` or a byte count. */
@@ -183,6 +224,8 @@ program
   .option("--loop", "start over (a reboot) after the crash")
   .option("--headless", "no screen: print alerts as they fire")
   .option("--json", "with --headless: alerts as JSON lines")
+  .option("--on-alert <command>", "run a command for each new alert, the alert as JSON on its stdin")
+  .option("--metrics <host:port>", "serve Prometheus metrics (queues, events, alerts, sources) at /metrics")
   .option(
     "--record <file>",
     "record the session (every line, with its receive time) to FILE (.gz compresses)",

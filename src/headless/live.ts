@@ -28,6 +28,8 @@ export interface LiveHooks {
   onReconnect?: PipelineOptions["onReconnect"];
   onAlert?: PipelineOptions["onAlert"];
   onStatus?: (s: NodeStatus) => void;
+  /** The pipeline, before any source starts (metrics read its engine). */
+  onStart?: (pipeline: Pipeline) => void;
 }
 
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
@@ -58,6 +60,7 @@ export async function runHeadless(nodes: readonly LiveNode[], o: HeadlessOptions
       }
     },
   });
+  o.hooks?.onStart?.(pipeline);
   let allClosed: () => void = () => {};
   const closed = new Promise<void>((resolve) => {
     allClosed = resolve;

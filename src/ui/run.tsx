@@ -43,6 +43,7 @@ export async function runTui(nodes: readonly LiveNode[], o: TuiOptions = {}): Pr
   });
   const ui = new UiModel(pipeline.engine);
   model = ui;
+  o.hooks?.onStart?.(pipeline);
   const monitor = new Monitor(nodes, pipeline, {
     onStatus: (st) => {
       o.hooks?.onStatus?.(st);
