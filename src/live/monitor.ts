@@ -23,12 +23,27 @@ export interface MonitorOptions {
   onStatus?: (s: NodeStatus) => void;
   /** Lines a node lost because its queue overflowed (the monitor fell behind a flood). */
   onDropped?: (node: string, lines: number) => void;
-  /** Bytes one node may have waiting before new bytes are dropped (and counted). */
+  /**
+   * Bytes one node may have waiting before new bytes are dropped (and counted): the last resort, for
+   * sources that cannot pause or bytes that keep coming after a pause.
+   */
   maxQueuedBytes?: number;
+  /** Bytes waiting above which a node's source is paused (if it can be); at most half of `maxQueuedBytes`. */
+  pauseAboveBytes?: number;
+  /** Bytes waiting below which a paused source is resumed; at most half of the pause mark. */
+  resumeBelowBytes?: number;
 }
 
 /** Bytes handled per node per turn: small enough that a flood cannot hold the others up for long. */
 const SLICE_BYTES = 256 * 1024;
+const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+/**
+ * Well above what a turn takes, so that a busy but keeping-up source is not paused and resumed every few
+ * turns, and well below the bound, so that what a paused source still delivers (an SSH window, socket
+ * buffers) fits.
+ */
+const PAUSE_ABOVE_BYTES = 8 * 1024 * 1024;
+const RESUME_BELOW_BYTES = 1024 * 1024;
 
 interface Queue {
   chunks: { data: Uint8Array; at: number }[];
@@ -36,13 +51,18 @@ interface Queue {
   droppedLines: number;
   lostSince: number | null;
   everConnected: boolean;
+  source: Source;
+  /** Whether the monitor paused the source because this queue grew past the pause mark. */
+  paused: boolean;
 }
 
 /**
  * Runs sources into the pipeline: each chunk is stamped with its receive time when it arrives, queued
  * per node, and handed to the parser round-robin in bounded slices, so one flooding source never delays
- * the others; a queue over its bound drops new bytes and says how many lines it lost. The clock ticks
- * on its own, so silence, stuck workers and cut-off crash reports are noticed with no new line.
+ * the others. A source whose queue grows past the pause mark is paused until the queue drains below the
+ * resume mark, so a flood is slowed down at its sender instead of lost; a queue over its hard bound (a
+ * source that cannot pause) drops new bytes and says how many lines it lost. The clock ticks on its own,
+ * so silence, stuck workers and cut-off crash reports are noticed with no new line.
  */
 export class Monitor {
   private readonly queues = new Map<string, Queue>();
@@ -51,6 +71,9 @@ export class Monitor {
   private timer: NodeJS.Timeout | null = null;
   private scheduled = false;
   private readonly now: () => number;
+  private readonly maxQueued: number;
+  private readonly pauseAbove: number;
+  private readonly resumeBelow: number;
 
   constructor(
     private readonly nodes: readonly LiveNode[],
@@ -58,12 +81,23 @@ export class Monitor {
     private readonly o: MonitorOptions = {},
   ) {
     this.now = o.now ?? Date.now;
+    this.maxQueued = o.maxQueuedBytes ?? MAX_QUEUED_BYTES;
+    this.pauseAbove = Math.min(o.pauseAboveBytes ?? PAUSE_ABOVE_BYTES, this.maxQueued / 2);
+    this.resumeBelow = Math.min(o.resumeBelowBytes ?? RESUME_BELOW_BYTES, this.pauseAbove / 2);
   }
 
   /** Starts every source and the clock. */
   start(): void {
     for (const n of this.nodes) {
-      const q: Queue = { chunks: [], bytes: 0, droppedLines: 0, lostSince: null, everConnected: false };
+      const q: Queue = {
+        chunks: [],
+        bytes: 0,
+        droppedLines: 0,
+        lostSince: null,
+        everConnected: false,
+        source: n.source,
+        paused: false,
+      };
       this.queues.set(n.name, q);
       n.source.start({
         data: (chunk) => this.enqueue(q, chunk),
@@ -84,7 +118,11 @@ export class Monitor {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await Promise.all(this.nodes.map((n) => n.source.stop()));
-    for (const [name, q] of this.queues) this.drain(name, q);
+    for (const [name, q] of this.queues) {
+      // Stopped sources are not resumed.
+      q.paused = false;
+      this.drain(name, q);
+    }
     this.pipeline.end();
   }
 
@@ -108,8 +146,7 @@ export class Monitor {
   }
 
   private enqueue(q: Queue, data: Uint8Array): void {
-    const max = this.o.maxQueuedBytes ?? 32 * 1024 * 1024;
-    if (q.bytes + data.length > max) {
+    if (q.bytes + data.length > this.maxQueued) {
       let lines = 0;
       for (const b of data) if (b === 10) lines++;
       q.droppedLines += Math.max(lines, 1);
@@ -117,6 +154,10 @@ export class Monitor {
     }
     q.chunks.push({ data, at: this.now() });
     q.bytes += data.length;
+    if (!q.paused && q.bytes > this.pauseAbove && q.source.pause) {
+      q.paused = true;
+      q.source.pause();
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.turn());
@@ -136,6 +177,7 @@ export class Monitor {
         this.pipeline.push(node, c.data, c.at);
       }
       if (q.chunks.length > 0) more = true;
+      this.resumeIfDrained(q);
       this.reportDrops(node, q);
     }
     if (more && !this.scheduled) {
@@ -149,7 +191,15 @@ export class Monitor {
     for (const c of q.chunks) this.pipeline.push(node, c.data, c.at);
     q.chunks = [];
     q.bytes = 0;
+    this.resumeIfDrained(q);
     this.reportDrops(node, q);
+  }
+
+  /** Resumes a source the monitor paused once its queue is below the resume mark. */
+  private resumeIfDrained(q: Queue): void {
+    if (!q.paused || q.bytes >= this.resumeBelow) return;
+    q.paused = false;
+    q.source.resume?.();
   }
 
   private reportDrops(node: string, q: Queue): void {

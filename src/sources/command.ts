@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { PauseLatch } from "./pause.js";
 import { type BackoffOptions, type Connection, DEFAULT_BACKOFF, Reconnector } from "./reconnect.js";
 import type { Source, SourceSink } from "./source.js";
 
@@ -30,6 +31,7 @@ export class CommandSource implements Source {
   private reconnector: Reconnector | null = null;
   /** Every run not yet fully ended, so that `stop()` can wait for all of them, even one cut short while starting. */
   private readonly runs = new Set<CommandRun>();
+  private readonly latch = new PauseLatch();
 
   constructor(
     private readonly options: CommandOptions,
@@ -42,6 +44,15 @@ export class CommandSource implements Source {
   start(sink: SourceSink): void {
     this.reconnector ??= new Reconnector(() => this.connect(sink), sink, this.backoff);
     this.reconnector.start();
+  }
+
+  /** Stops reading the command's output: its pipe fills and its writes block until resumed. */
+  pause(): void {
+    this.latch.pause();
+  }
+
+  resume(): void {
+    this.latch.resume();
   }
 
   async stop(): Promise<void> {
@@ -57,7 +68,7 @@ export class CommandSource implements Source {
   }
 
   private async connect(sink: SourceSink): Promise<CommandRun> {
-    const run = new CommandRun(this.options.command, sink);
+    const run = new CommandRun(this.options.command, sink, this.latch);
     this.runs.add(run);
     void run.ended.then(() => this.runs.delete(run));
     await run.spawned;
@@ -78,11 +89,14 @@ class CommandRun implements Connection {
   private readonly stderr = new LastLine();
   private killing = false;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly release: () => void;
 
-  constructor(command: string, sink: SourceSink) {
+  constructor(command: string, sink: SourceSink, latch: PauseLatch) {
     this.detail = command;
     // detached: a new process group whose id is the shell's pid, so one kill() reaches every process in it.
     this.child = spawn("/bin/sh", ["-c", command], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    // Attached before the data listener, so that a run started while paused never starts flowing.
+    this.release = latch.attach(this.child.stdout!);
     this.child.stdout!.on("data", (chunk: Buffer) => sink.data(chunk));
     this.child.stderr!.on("data", (chunk: Buffer) => this.stderr.push(chunk));
 
@@ -119,6 +133,10 @@ class CommandRun implements Connection {
   close(): void {
     if (this.killing) return;
     this.killing = true;
+    // A paused pipe would never reach its end, and "close" waits for that: read out what the ending
+    // group left in it (a pipe's worth at most, since nothing writes any more once the group is gone).
+    this.release();
+    this.child.stdout?.resume();
     if (this.child.pid === undefined) return;
     this.signalGroup("SIGTERM");
     // While "close" has not come, some process of the group still holds a pipe, so the group still

@@ -2,6 +2,7 @@ import type { Stats } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { setTimeout as sleep, setImmediate as yieldToLoop } from "node:timers/promises";
+import { PauseLatch } from "./pause.js";
 import {
   type BackoffOptions,
   type Connection,
@@ -58,6 +59,7 @@ export class FileSource implements Source {
   private startAtEnd: boolean;
   private readonly cursor: { current: Cursor | null } = { current: null };
   private last: Follower | null = null;
+  private readonly latch = new PauseLatch();
 
   constructor(
     private readonly options: FileOptions,
@@ -70,6 +72,15 @@ export class FileSource implements Source {
   start(sink: SourceSink): void {
     this.reconnector ??= new Reconnector(() => this.connect(sink), sink, this.backoff);
     this.reconnector.start();
+  }
+
+  /** Skips looking at the file until resumed; what is appended meanwhile waits in the file. */
+  pause(): void {
+    this.latch.pause();
+  }
+
+  resume(): void {
+    this.latch.resume();
   }
 
   async stop(): Promise<void> {
@@ -99,7 +110,7 @@ export class FileSource implements Source {
     else if (this.startAtEnd) pos = st.size;
     this.startAtEnd = false;
     this.cursor.current = { dev: st.dev, ino: st.ino, pos };
-    this.last = new Follower(path, fh, this.cursor, sink);
+    this.last = new Follower(path, fh, this.cursor, sink, this.latch);
     return this.last;
   }
 }
@@ -136,6 +147,7 @@ class Follower implements Connection {
     private fh: FileHandle,
     private readonly cursor: { current: Cursor | null },
     private readonly sink: SourceSink,
+    private readonly latch: PauseLatch,
   ) {
     this.detail = path;
     this.closed = this.run();
@@ -153,6 +165,8 @@ class Follower implements Connection {
       // The first look waits one turn, so the reconnector reports `connected` before anything else.
       await yieldToLoop();
       while (!signal.aborted) {
+        await this.latch.whenRunning(signal);
+        if (signal.aborted) break;
         const more = await this.step();
         if (signal.aborted) break;
         if (more) await yieldToLoop();
@@ -249,6 +263,7 @@ export class StdinSource implements Source {
   readonly describe = "stdin";
   private sink: SourceSink | null = null;
   private done = false;
+  private paused = false;
 
   /** `input` is the stream to read, by default the process's standard input. */
   constructor(private readonly input: Readable = process.stdin) {}
@@ -257,11 +272,26 @@ export class StdinSource implements Source {
     if (this.sink) return;
     this.sink = sink;
     sink.status({ state: "connected", detail: this.describe });
+    // Paused before the data listener goes on, which would otherwise set the stream flowing.
+    if (this.paused) this.input.pause();
     this.input.on("data", this.onData);
     this.input.once("end", this.onEnd);
     // Never removed: an error event without a listener would crash the process, even after stop.
     this.input.on("error", this.onError);
-    this.input.resume();
+    if (!this.paused) this.input.resume();
+  }
+
+  /** Stops reading the stream; a pipe then fills and its writer blocks. */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    if (this.sink && !this.done) this.input.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.sink && !this.done) this.input.resume();
   }
 
   /**

@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import { SerialPort } from "serialport";
+import { PauseLatch } from "./pause.js";
 import {
   type BackoffOptions,
   type Connection,
@@ -52,6 +53,7 @@ export class SerialSource implements Source {
   readonly kind = "serial";
   readonly describe: string;
   private reconnector: Reconnector | null = null;
+  private readonly latch = new PauseLatch();
 
   constructor(
     private readonly options: SerialOptions,
@@ -64,6 +66,19 @@ export class SerialSource implements Source {
     if (this.reconnector) return;
     this.reconnector = new Reconnector(() => this.open(sink), sink, this.backoff);
     this.reconnector.start();
+  }
+
+  /**
+   * Stops reading the port. The device's buffer then fills and, without flow control, the UART drops
+   * what comes next; at console speeds (115200 baud is about 11 KB/s) the monitor never falls that far
+   * behind, so this matters only for a fast pty.
+   */
+  pause(): void {
+    this.latch.pause();
+  }
+
+  resume(): void {
+    this.latch.resume();
   }
 
   async stop(): Promise<void> {
@@ -79,7 +94,7 @@ export class SerialSource implements Source {
         err ? reject(isAbsent(err) ? new WaitingError(`${path}: ${err.message}`) : err) : resolve(),
       );
     });
-    return new SerialConnection(port, this.describe, (chunk) => sink.data(chunk));
+    return new SerialConnection(port, this.describe, this.latch, (chunk) => sink.data(chunk));
   }
 
   private createPort(): SerialPort {
@@ -108,8 +123,12 @@ class SerialConnection implements Connection {
   constructor(
     private readonly port: SerialPort,
     readonly detail: string,
+    latch: PauseLatch,
     onData: (chunk: Uint8Array) => void,
   ) {
+    // Attached before the data listener, so that a port opened while paused never starts flowing.
+    const release = latch.attach(port);
+    port.once("close", release);
     port.on("data", onData);
     this.closed = new Promise<void>((resolve, reject) => {
       port.on("error", (err: Error) => {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { readStamp } from "../parse/line.js";
+import { PauseLatch } from "./pause.js";
 import type { Source, SourceSink } from "./source.js";
 
 /** Options of a {@link SimSource}. */
@@ -30,6 +31,7 @@ export class SimSource implements Source {
   readonly describe: string;
   private readonly abort = new AbortController();
   private run: Promise<void> | null = null;
+  private readonly latch = new PauseLatch();
 
   constructor(private readonly o: SimOptions) {
     this.describe = `simulated ${o.node} at ${o.speed === "max" ? "full speed" : `${o.speed}x`}`;
@@ -37,6 +39,15 @@ export class SimSource implements Source {
 
   start(sink: SourceSink): void {
     this.run ??= this.play(sink).catch(() => {});
+  }
+
+  /** Holds the console where it is; on resume it goes on from there at the same pace. */
+  pause(): void {
+    this.latch.pause();
+  }
+
+  resume(): void {
+    this.latch.resume();
   }
 
   async stop(): Promise<void> {
@@ -60,7 +71,8 @@ export class SimSource implements Source {
 
   private async once(lines: readonly string[], sink: SourceSink, signal: AbortSignal): Promise<void> {
     const speed = this.o.speed;
-    const started = Date.now();
+    // Moved later by every pause, so that the lines after one keep their spacing instead of bursting.
+    let started = Date.now();
     let first: number | null = null;
     let batch: string[] = [];
     const send = () => {
@@ -69,6 +81,13 @@ export class SimSource implements Source {
     };
     for (const line of lines) {
       if (signal.aborted) return;
+      if (this.latch.paused) {
+        send();
+        const heldAt = Date.now();
+        await this.latch.whenRunning(signal);
+        if (signal.aborted) return;
+        started += Date.now() - heldAt;
+      }
       const ts = readStamp(line)?.ts ?? null;
       if (ts !== null && speed !== "max") {
         first ??= ts;

@@ -43,6 +43,16 @@ export interface Source {
   /** A short description for status lines (no secrets). */
   readonly describe: string;
   start(sink: SourceSink): void;
+  /**
+   * Asks the source to stop reading for a while, e.g. when the monitor has fallen behind, so that the
+   * console's sender is held back (a full TCP window, an SSH channel window, a pipe) instead of bytes
+   * being dropped. It is remembered across reconnects: a connection made while paused starts paused.
+   * Bytes may still arrive after pause() (what was already read); a source that cannot pause simply
+   * does not implement it.
+   */
+  pause?(): void;
+  /** Reading goes on after {@link pause}. Calling it when not paused does nothing. */
+  resume?(): void;
   /** Stops for good and releases everything (ports, sockets, child processes). */
   stop(): Promise<void>;
 }

@@ -19,6 +19,7 @@ import {
   knownHostsName,
   knownKeyTypes,
 } from "./known-hosts.js";
+import { PauseLatch } from "./pause.js";
 import { type BackoffOptions, type Connection, FatalSourceError, Reconnector } from "./reconnect.js";
 import type { Source, SourceSink } from "./source.js";
 import { expandTilde, localUserName, parseSshConfig } from "./ssh-config.js";
@@ -130,6 +131,7 @@ export class SshSource implements Source {
   /** Key loads by file: a decrypted key is kept so that a reconnect does not ask for the passphrase again. */
   private readonly keys = new Map<string, Promise<KeyLoad>>();
   private reconnector: Reconnector | null = null;
+  private readonly latch = new PauseLatch();
 
   constructor(
     private readonly options: SshOptions,
@@ -144,6 +146,18 @@ export class SshSource implements Source {
     if (this.reconnector) return;
     this.reconnector = new Reconnector((signal) => this.open(sink, signal), sink, this.backoff);
     this.reconnector.start();
+  }
+
+  /**
+   * Stops reading the command's output: ssh2 then stops opening the channel's window, so the server
+   * holds the command back (its pipe fills) while other traffic, keepalives included, goes on.
+   */
+  pause(): void {
+    this.latch.pause();
+  }
+
+  resume(): void {
+    this.latch.resume();
   }
 
   async stop(): Promise<void> {
@@ -164,6 +178,7 @@ export class SshSource implements Source {
       algorithms,
       keys: this.keys,
       sink,
+      latch: this.latch,
       signal,
     });
   }
@@ -196,6 +211,7 @@ interface SessionParams {
   algorithms: ServerHostKeyAlgorithm[] | undefined;
   keys: Map<string, Promise<KeyLoad>>;
   sink: SourceSink;
+  latch: PauseLatch;
   signal: AbortSignal;
 }
 
@@ -245,7 +261,7 @@ function connectSession(p: SessionParams): Promise<Connection> {
         if (done) return channel?.close();
         if (err) return fail(new Error(`cannot run "${command}" on ${detail}: ${err.message}`));
         finish();
-        resolve(liveSession(client, channel, detail, command, p.sink));
+        resolve(liveSession(client, channel, detail, command, p.sink, p.latch));
       });
     });
 
@@ -466,6 +482,7 @@ function liveSession(
   detail: string,
   command: string,
   sink: SourceSink,
+  latch: PauseLatch,
 ): Connection {
   let settle!: (err: Error | null) => void;
   const closed = new Promise<void>((resolve, reject) => {
@@ -512,6 +529,8 @@ function liveSession(
     grace = setTimeout(() => client.destroy(), CLOSE_GRACE_MS);
   };
 
+  // Attached before the data listener, so that a session opened while paused never starts flowing.
+  const release = latch.attach(channel);
   channel.on("data", (c: Buffer) => (live ? sink.data(c) : early.push(c)));
   channel.stderr.on("data", (c: Buffer) => stderr.push(c));
   channel.on("exit", (code: number | null, signal?: string) => {
@@ -525,6 +544,10 @@ function liveSession(
   client.on("error", failed);
   channel.on("error", failed);
   client.on("close", () => {
+    // A paused channel may still hold output the server sent before the link went: hand it on, since
+    // nothing will resume this channel once the session is over.
+    release();
+    while (channel.read() !== null) {}
     end();
     clearTimeout(grace);
     settle(result ?? null);

@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { PauseLatch } from "./pause.js";
 import { type BackoffOptions, type Connection, DEFAULT_BACKOFF, Reconnector } from "./reconnect.js";
 import type { Source, SourceSink } from "./source.js";
 
@@ -102,6 +103,7 @@ export class TcpSource implements Source {
   readonly kind = "tcp";
   readonly describe: string;
   private reconnector: Reconnector | null = null;
+  private readonly latch = new PauseLatch();
 
   constructor(
     private readonly options: TcpOptions,
@@ -114,6 +116,15 @@ export class TcpSource implements Source {
     if (this.reconnector) return;
     this.reconnector = new Reconnector((signal) => this.open(sink, signal), sink, this.backoff);
     this.reconnector.start();
+  }
+
+  /** Stops reading the socket: the kernel's buffers fill and TCP holds the sender back. */
+  pause(): void {
+    this.latch.pause();
+  }
+
+  resume(): void {
+    this.latch.resume();
   }
 
   async stop(): Promise<void> {
@@ -133,7 +144,7 @@ export class TcpSource implements Source {
         // Keepalive notices a peer that vanished without a FIN (a rebooted console server), which a
         // reader that never writes would otherwise wait on forever.
         socket.setKeepAlive(true, 10_000);
-        resolve(new TcpConnection(socket, this.describe, sink));
+        resolve(new TcpConnection(socket, this.describe, sink, this.latch));
       });
     });
   }
@@ -143,12 +154,17 @@ export class TcpSource implements Source {
 class TcpConnection implements Connection {
   readonly closed: Promise<void>;
   private readonly stripper = new TelnetStripper();
+  private readonly release: () => void;
 
   constructor(
     private readonly socket: Socket,
     readonly detail: string,
     sink: SourceSink,
+    latch: PauseLatch,
   ) {
+    // Attached before the data listener, so that a connection made while paused never starts flowing.
+    this.release = latch.attach(socket);
+    socket.once("close", this.release);
     socket.on("data", (chunk: Buffer) => {
       const data = this.stripper.push(chunk);
       if (data.length > 0) sink.data(data);
@@ -165,6 +181,9 @@ class TcpConnection implements Connection {
   }
 
   close(): void {
+    // What a paused socket already holds is handed on rather than thrown away with it.
+    this.release();
+    while (this.socket.read() !== null) {}
     this.socket.destroy();
   }
 }

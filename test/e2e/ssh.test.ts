@@ -15,9 +15,11 @@ import { createServer, type Socket, connect as tcpConnect } from "node:net";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { Monitor } from "../../src/live/monitor.js";
+import { Pipeline } from "../../src/pipeline.js";
 import { fingerprint } from "../../src/sources/known-hosts.js";
 import { type SshOptions, SshSource } from "../../src/sources/ssh.js";
-import { freePort, killAll, RecordingSink, spawnTracked, tempDir, waitFor } from "./support.js";
+import { floodLines, freePort, killAll, RecordingSink, spawnTracked, tempDir, waitFor } from "./support.js";
 
 const SSHD = "/usr/sbin/sshd";
 const FAST = { minMs: 50, maxMs: 300, waitMs: 100 };
@@ -178,6 +180,8 @@ describe("ssh source against a private sshd", { timeout: 120_000 }, () => {
         "#!/bin/sh",
         `echo $$ >> '${d("pids")}'`,
         `if [ "$SSH_ORIGINAL_COMMAND" = fail ]; then echo 'starting' >&2; echo '${STDERR_LINE}' >&2; exit 1; fi`,
+        // A console that prints a flood at once, then stays quiet.
+        `if [ "$SSH_ORIGINAL_COMMAND" = flood ]; then cat '${d("flood")}'; exec sleep 600; fi`,
         `cat '${d("ring")}'`,
         `exec tail -n +1 -F '${d("follow")}'`,
         "",
@@ -247,6 +251,56 @@ describe("ssh source against a private sshd", { timeout: 120_000 }, () => {
     await src.stop();
     assert.equal(lastStatus(sink)?.state, "closed");
     await waitFor(() => !commands.some(alive), "the remote command to end after stop()", 5_000);
+  });
+
+  it("holds a flood back at the server when the monitor falls behind: every line counted, none dropped", async () => {
+    trustHost();
+    const LINES = 300_000; // 30 MB
+    const parts: Buffer[] = [];
+    for (let i = 0; i < LINES; i += 10_000) parts.push(floodLines(i, 10_000));
+    writeFileSync(d("flood"), Buffer.concat(parts));
+    let pauses = 0;
+    const src = new (class extends SshSource {
+      override pause(): void {
+        pauses++;
+        super.pause();
+      }
+    })(
+      {
+        host: "127.0.0.1",
+        port,
+        user,
+        identity: d("id_plain"),
+        knownHostsPath: d("known_hosts"),
+        configPath: d("none"),
+        command: "flood",
+      },
+      FAST,
+    );
+    sources.push(src);
+    const pipeline = new Pipeline();
+    let dropped = 0;
+    // A small bound, so that a monitor that did not pause the channel would certainly drop.
+    const monitor = new Monitor([{ name: "S", source: src }], pipeline, {
+      maxQueuedBytes: 4 * 1024 * 1024,
+      pauseAboveBytes: 1024 * 1024,
+      resumeBelowBytes: 256 * 1024,
+      onDropped: (_node, lines) => (dropped += lines),
+    });
+    monitor.start();
+    try {
+      await waitFor(
+        () => dropped > 0 || pipeline.engine.node("S").lines >= LINES,
+        () => `every line (${pipeline.engine.node("S").lines} of ${LINES} so far)`,
+        100_000,
+      );
+    } finally {
+      await monitor.stop();
+    }
+    assert.equal(dropped, 0, "no line dropped");
+    assert.equal(pipeline.engine.node("S").lines, LINES);
+    assert.ok(pauses > 0, "the flood was outrunning the parser, so the channel was paused");
+    assert.equal(monitor.statuses.get("S")?.state, "closed");
   });
 
   it("notices a link that went silent through keepalives, and reconnects", async () => {

@@ -90,3 +90,14 @@ export class RecordingSink {
     return this.statuses.map((s) => s.state);
   }
 }
+
+/** `count` console lines of 100 bytes each (newline included), numbered from `from`, for floods. */
+export function floodLines(from: number, count: number): Buffer {
+  let text = "";
+  for (let i = from; i < from + count; i++) {
+    const us = 1_000_000 + i;
+    const stamp = `[${String(Math.floor(us / 1e6)).padStart(5)}.${String(us % 1e6).padStart(6, "0")}]`;
+    text += `${`${stamp} flood line ${i} `.padEnd(99, "x")}\n`;
+  }
+  return Buffer.from(text, "latin1");
+}

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { createServer, type Server, type Socket } from "node:net";
 import { after, describe, it } from "node:test";
+import { Monitor } from "../../src/live/monitor.js";
+import { Pipeline } from "../../src/pipeline.js";
 import type { BackoffOptions } from "../../src/sources/reconnect.js";
 import { TcpSource } from "../../src/sources/tcp.js";
-import { freePort, RecordingSink, waitFor } from "./support.js";
+import { floodLines, freePort, RecordingSink, waitFor } from "./support.js";
 
 // Short delays keep the tests quick; the production defaults only change how long the waits are.
 const FAST: BackoffOptions = { minMs: 100, maxMs: 400, waitMs: 100 };
@@ -119,5 +121,60 @@ describe("TcpSource against a real TCP server", () => {
     await source.stop();
     assert.equal(sink.states().at(-1), "closed");
     await waitFor(() => server.sockets.size === 0, "the server to see the client go");
+  });
+});
+
+/** A TCP source that counts how often it was paused. */
+class CountingTcpSource extends TcpSource {
+  pauses = 0;
+  override pause(): void {
+    this.pauses++;
+    super.pause();
+  }
+}
+
+describe("a TCP flood into the monitor", { timeout: 120_000 }, () => {
+  it("is slowed down at the server instead of dropped: 50 MB, every line counted", async () => {
+    const LINES = 500_000; // 50 MB
+    const BATCH = 5_000;
+    const server = createServer((s) => {
+      s.on("error", () => undefined);
+      // As fast as the socket takes it: the next batch as soon as the last one is buffered.
+      let sent = 0;
+      const write = () => {
+        while (sent < LINES) {
+          const ok = s.write(floodLines(sent, BATCH));
+          sent += BATCH;
+          if (!ok) return void s.once("drain", write);
+        }
+      };
+      write();
+    });
+    const port = await freePort();
+    await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+    const pipeline = new Pipeline();
+    const source = new CountingTcpSource({ host: "127.0.0.1", port }, FAST);
+    let dropped = 0;
+    // A small bound, so that a monitor that did not pause the socket would certainly drop.
+    const monitor = new Monitor([{ name: "T", source }], pipeline, {
+      maxQueuedBytes: 4 * 1024 * 1024,
+      pauseAboveBytes: 1024 * 1024,
+      resumeBelowBytes: 256 * 1024,
+      onDropped: (_node, lines) => (dropped += lines),
+    });
+    monitor.start();
+    try {
+      await waitFor(
+        () => dropped > 0 || pipeline.engine.node("T").lines >= LINES,
+        () => `every line (${pipeline.engine.node("T").lines} of ${LINES} so far)`,
+        100_000,
+      );
+    } finally {
+      await monitor.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    assert.equal(dropped, 0, "no line dropped");
+    assert.equal(pipeline.engine.node("T").lines, LINES);
+    assert.ok(source.pauses > 0, "the flood was outrunning the parser, so the socket was paused");
   });
 });
