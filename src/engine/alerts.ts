@@ -74,19 +74,12 @@ export function whenOf(e: { ts: number | null; arrival: number | null; line: num
 export class AlertBook {
   readonly all: Alert[] = [];
   private readonly firing = new Map<string, Alert>();
-  /** Firing alerts by rule, so that a rule run on every line can skip building a key to look up. */
-  private readonly firingByRule: Partial<Record<RuleName, number>> = {};
 
   constructor(private readonly sink: AlertSink) {}
 
   /** The firing alert for a key, if any. */
   get(key: string): Alert | undefined {
     return this.firing.get(key);
-  }
-
-  /** True when some alert of `rule` is firing. */
-  anyFiring(rule: RuleName): boolean {
-    return (this.firingByRule[rule] ?? 0) > 0;
   }
 
   /** Fires a new alert under `key`, or folds this occurrence into the one already firing. */
@@ -118,7 +111,6 @@ export class AlertBook {
     };
     this.all.push(alert);
     this.firing.set(key, alert);
-    this.firingByRule[alert.rule] = (this.firingByRule[alert.rule] ?? 0) + 1;
     this.sink(alert, "fire");
     return alert;
   }
@@ -128,7 +120,6 @@ export class AlertBook {
     const cur = this.firing.get(key);
     if (!cur) return;
     this.firing.delete(key);
-    this.firingByRule[cur.rule] = (this.firingByRule[cur.rule] ?? 1) - 1;
     cur.state = "resolved";
     if (at) cur.last = at;
     this.sink(cur, "resolve");

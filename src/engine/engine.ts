@@ -8,7 +8,8 @@ import { checkSilent, heard } from "./rules/silent.js";
 import { StalledRpc } from "./rules/stalled-rpc.js";
 import { endStorm, onIbError, StormWindow } from "./rules/storm.js";
 import { checkWorker, onSample, onStuckReport } from "./rules/worker.js";
-import { DEFAULT_THRESHOLDS, type Thresholds } from "./thresholds.js";
+import { DEFAULT_THRESHOLDS } from "./threshold-defaults.js";
+import type { Thresholds } from "./thresholds.js";
 
 /** Options of an {@link Engine}. */
 export interface EngineOptions {

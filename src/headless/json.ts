@@ -6,22 +6,28 @@ import type { ParsedEvent } from "../parse/events.js";
  * written as decimal strings so that no consumer loses precision.
  */
 export function eventJson(e: ParsedEvent): string {
-  // Lead with what every consumer filters on, then the rest in the event's own order. Built by hand
-  // rather than with rest/spread, and with the BigInts turned into strings beforehand rather than by a
-  // replacer: both kept V8 off its fast paths, at several µs an event. The bytes are the same as those of
-  // `JSON.stringify({ type, node, ts, line, ...rest }, (_k, v) => typeof v === "bigint" ? v.toString() : v)`.
-  const o: Record<string, unknown> = { type: e.type, node: e.node, ts: e.ts, line: e.line };
+  // Lead with what every consumer filters on, then the rest in the event's own order. The bytes are
+  // those of `JSON.stringify({ type, node, ts, line, ...rest }, replacer)` with a replacer that writes
+  // BigInts as strings; built by hand, since the rest/spread and the replacer both kept V8 off its
+  // fast paths, at several µs an event.
+  const o: Record<string, unknown> = {
+    type: withoutBigInts(e.type),
+    node: withoutBigInts(e.node),
+    ts: withoutBigInts(e.ts),
+    line: withoutBigInts(e.line),
+  };
   const src = e as unknown as Record<string, unknown>;
   for (const k in src) {
     if (k === "type" || k === "node" || k === "ts" || k === "line") continue;
-    o[k] = withoutBigInts(src[k]);
+    put(o, k, withoutBigInts(src[k]));
   }
   return JSON.stringify(o);
 }
 
 /**
- * `v` with every BigInt inside it written as its decimal string, as a replacer turning BigInts into
- * strings would have it: `v` itself when it holds none, else a copy with the same keys in the same order.
+ * `v` with every BigInt in it (at any depth) turned into its decimal string, as a replacer that
+ * writes BigInts as strings would see it: `v` itself when it holds none, else a copy whose keys keep
+ * their order.
  */
 export function withoutBigInts(v: unknown): unknown {
   if (typeof v === "bigint") return v.toString();
@@ -29,8 +35,15 @@ export function withoutBigInts(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutBigInts);
   const out: Record<string, unknown> = {};
   const src = v as Record<string, unknown>;
-  for (const k in src) out[k] = withoutBigInts(src[k]);
+  for (const k in src) put(out, k, withoutBigInts(src[k]));
   return out;
+}
+
+/** `o[k] = v` as a plain own key, even for `__proto__`, whose assignment would set the prototype. */
+function put(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === "__proto__")
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 function holdsBigInt(v: object): boolean {

@@ -2,12 +2,20 @@ import type { Emit } from "./events.js";
 import { type LogLine, Stamper } from "./line.js";
 import { NodeParser } from "./parser.js";
 
+interface NodeEntry {
+  name: string;
+  stamper: Stamper;
+  parser: NodeParser;
+}
+
 /**
  * Parses the consoles of a whole cluster: one stamp reader and one {@link NodeParser} per node,
  * so lines of two nodes never mix. `onLine` sees every line before it is parsed.
  */
 export class ConsoleParser {
-  private readonly nodes = new Map<string, { stamper: Stamper; parser: NodeParser }>();
+  private readonly nodes = new Map<string, NodeEntry>();
+  /** The node of the previous line: lines come in runs of one node, so most skip the map. */
+  private last: NodeEntry | null = null;
 
   constructor(
     private readonly emit: Emit,
@@ -32,12 +40,14 @@ export class ConsoleParser {
     for (const n of this.nodes.values()) n.parser.flush();
   }
 
-  private get(node: string) {
+  private get(node: string): NodeEntry {
+    if (this.last?.name === node) return this.last;
     let n = this.nodes.get(node);
     if (!n) {
-      n = { stamper: new Stamper(node), parser: new NodeParser(node, this.emit) };
+      n = { name: node, stamper: new Stamper(node), parser: new NodeParser(node, this.emit) };
       this.nodes.set(node, n);
     }
+    this.last = n;
     return n;
   }
 }

@@ -55,7 +55,11 @@ type FieldsOf<E extends ParsedEvent> = Omit<E, keyof EventBase | "type">;
  * writes them in), built without object spread: V8 11 (Node 20) takes a slow path of several µs
  * for a spread followed by more properties, which made building events the parsers' main cost.
  */
-export function eventOf<E extends ParsedEvent>(base: EventBase, type: E["type"], fields?: Partial<FieldsOf<E>>): E {
+export function eventOf<E extends ParsedEvent>(
+  base: EventBase,
+  type: E["type"],
+  fields?: Partial<FieldsOf<E>>,
+): E {
   const e: Record<string, unknown> = {
     node: base.node,
     ts: base.ts,
@@ -64,7 +68,13 @@ export function eventOf<E extends ParsedEvent>(base: EventBase, type: E["type"],
     text: base.text,
     type,
   };
-  if (fields) for (const k in fields) e[k] = (fields as Record<string, unknown>)[k];
+  const src = fields as Record<string, unknown> | undefined;
+  for (const k in src) {
+    // As spread does it: `__proto__` becomes a key of its own, where assigning it would set the prototype.
+    if (k === "__proto__")
+      Object.defineProperty(e, k, { value: src[k], enumerable: true, writable: true, configurable: true });
+    else e[k] = src[k];
+  }
   return e as unknown as E;
 }
 

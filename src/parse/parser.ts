@@ -91,7 +91,8 @@ export class NodeParser {
       const fam = router.exact.get(msg.trimEnd());
       if (fam && this.open(fam, line, baseOf(line))) return;
     }
-    const hit = router.filter.find(msg);
+    // The message is the end of the display line (LogLine), and the whole line is searched faster.
+    const hit = router.filter.find(line.text, line.text.length - msg.length);
     if ((hit || this.crash.busy) && this.crash.offer(line)) return;
     if (!hit) return;
     if (msg.includes(STDOUT_OPEN)) {
@@ -105,18 +106,11 @@ export class NodeParser {
     if (route && this.tryFamilies(route.blocks, route.lines, line, base)) return;
     const present = router.filter.findAll(msg);
     if (present.length === 1) return; // the first key alone, whose families all said no
-    // Every family that holds a key of the line, in the usual order. Those of the first key said no
-    // already; they are pure, so asking them again would only cost time.
-    const others = new Set<BlockFamily | LineFamily>();
-    for (const k of present) {
-      const r = k === hit ? undefined : router.routes.get(k);
-      if (r) for (const fam of [...r.blocks, ...r.lines]) others.add(fam);
-    }
-    if (route) for (const fam of [...route.blocks, ...route.lines]) others.delete(fam);
-    if (others.size === 0) return;
-    const blocks = router.families.blocks.filter((f) => others.has(f));
-    const lines = router.families.lines.filter((f) => others.has(f));
-    this.tryFamilies(blocks, lines, line, base);
+    // Every other family that holds a key of the line, in the usual order. Those of the first key
+    // said no already; parsing is pure, so asking them again would only cost time.
+    const asked = new Set<BlockFamily | LineFamily>(route ? [...route.blocks, ...route.lines] : []);
+    const holds = (f: BlockFamily | LineFamily) => !asked.has(f) && f.keys.some((k) => present.includes(k));
+    this.tryFamilies(router.families.blocks.filter(holds), router.families.lines.filter(holds), line, base);
   }
 
   private tryFamilies(

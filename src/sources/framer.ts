@@ -55,7 +55,12 @@ export function hasDirtyByte(buf: Uint8Array, start: number, end: number): boole
       // or above (x + 1 reaches 0x80), or 0x80 and above (x itself). False alarms only cost the look.
       if ((((x - 0x20202020) & ~x) | x | (x + 0x01010101)) & 0x80808080) {
         const at = i + 4 * k;
-        if (DIRTY_BYTE[buf[at]!] || DIRTY_BYTE[buf[at + 1]!] || DIRTY_BYTE[buf[at + 2]!] || DIRTY_BYTE[buf[at + 3]!])
+        if (
+          DIRTY_BYTE[buf[at]!] ||
+          DIRTY_BYTE[buf[at + 1]!] ||
+          DIRTY_BYTE[buf[at + 2]!] ||
+          DIRTY_BYTE[buf[at + 3]!]
+        )
           return true;
       }
     }

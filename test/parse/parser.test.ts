@@ -133,6 +133,14 @@ describe("the node parser", () => {
     assert.deepEqual(ev, []);
   });
 
+  it("offers a line to the families of a later key when those of the first key say no", () => {
+    // `p2m_fork(` comes first, but the process family has no row for it; `nr_queued: ` is the thpool V0 sample.
+    const ev = parse("[ 5.000000] p2m_fork(x)1 nr_queued: 3 1");
+    assert.equal(ev.length, 1);
+    assert.equal(ev[0]!.type, "thpool");
+    assert.deepEqual(parse("[ 5.000000] handle_p2m_fork(): nid:1,pid:33,tgid:29,parent_tgid:2"), []);
+  });
+
   it("keeps the lines of two nodes apart, even interleaved", () => {
     const out: ParsedEvent[] = [];
     const p = new ConsoleParser((e) => out.push(e));

@@ -62,4 +62,39 @@ describe("key finder", () => {
       { numRuns: 2000 },
     );
   });
+
+  it("finds from a place on as it finds in the rest of the text", () => {
+    const key = fc.string({ minLength: 4, maxLength: 9, unit: fc.constantFrom("a", "b", " ", "_", "€") });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(key, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.oneof(fc.constantFrom("a", "b", " ", "x"), key), { maxLength: 30 }),
+        fc.nat(),
+        (ks, parts, n) => {
+          const text = parts.join("");
+          const from = n % (text.length + 1);
+          assert.equal(new KeyFinder(ks).find(text, from), leftmost(ks, text.slice(from)));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("lists every key that occurs, each once", () => {
+    assert.deepEqual(f.findAll("strace__mmap timeout (x) strace__").sort(), ["strace__", "timeout ("]);
+    assert.deepEqual(f.findAll("nothing here"), []);
+    const key = fc.string({ minLength: 4, maxLength: 9, unit: fc.constantFrom("a", "b", " ", "_", "€") });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(key, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.oneof(fc.constantFrom("a", "b", " ", "x"), key), { maxLength: 30 }),
+        (ks, parts) => {
+          const text = parts.join("");
+          const found = new KeyFinder(ks).findAll(text);
+          assert.deepEqual([...found].sort(), ks.filter((k) => text.includes(k)).sort());
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
 });

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { type FramedLine, LineFramer } from "../../src/sources/framer.js";
+import {
+  type FramedLine,
+  hasDirtyByte,
+  LineFramer,
+  mayHoldStamp,
+  splitAtStamps,
+} from "../../src/sources/framer.js";
 
 function frame(chunks: (Uint8Array | string)[], max?: number): FramedLine[] {
   const f = new LineFramer(max === undefined ? {} : { maxLineLength: max });
@@ -133,6 +139,55 @@ describe("framing properties", () => {
           assert.ok(l.text.length <= 32);
         }
       }),
+    );
+  });
+});
+
+describe("framing helpers", () => {
+  const DIRTY = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\xc2]/;
+
+  it("finds a byte that may need cleaning wherever it is, as a regex over the bytes does", () => {
+    assert.equal(hasDirtyByte(bytes("plain console line\r\n\tmore\n"), 0, 27), false);
+    assert.equal(hasDirtyByte(bytes("colour \u001b[31m"), 0, 12), true);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(7), fc.nat(), fc.nat(), (data, pad, a, b) => {
+        // A view at any offset of a larger buffer, so that every alignment is tried.
+        const buf = new Uint8Array(pad + data.length);
+        buf.set(data, pad);
+        const view = buf.subarray(pad);
+        const start = data.length === 0 ? 0 : a % (data.length + 1);
+        const end = start + (data.length === 0 ? 0 : b % (data.length - start + 1));
+        const want = DIRTY.test(Buffer.from(view.subarray(start, end)).toString("latin1"));
+        assert.equal(hasDirtyByte(view, start, end), want);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("says a line may hold a stamp whenever it is split at one", () => {
+    assert.equal(mayHoldStamp("[  227.054974] CPU14 strace__munmap([0x7fffb0ba9000 - 0x7fff], 5)"), false);
+    assert.equal(mayHoldStamp("hb: worker[0] max_nr_queued=3"), false);
+    assert.equal(mayHoldStamp("[ 10.000000] Halt.[   10.000100] next"), true);
+    const piece = fc.constantFrom(
+      "[",
+      "]",
+      " ",
+      "\t",
+      "\u00a0",
+      "\u3000",
+      "1",
+      "0",
+      ".",
+      "123456",
+      "x",
+      "[ 1.000000]",
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 20 }), (parts) => {
+        const text = parts.join("");
+        if (splitAtStamps(text).length > 1) assert.ok(mayHoldStamp(text), JSON.stringify(text));
+      }),
+      { numRuns: 3000 },
     );
   });
 });

@@ -24,7 +24,7 @@ export function checkSilent(ctx: RuleContext, node: NodeState, now: number): voi
 
 /** Any line ends the silence. */
 export function heard(ctx: RuleContext, node: NodeState, arrival: number | null, line: number): void {
-  // Runs on every line: the cheap test first.
-  if (ctx.book.anyFiring("node-silent") && ctx.book.get(key(node.name)))
+  // Runs on every line: when the rule is off (the default) no alert of it can be firing.
+  if (ctx.th.silentSeconds > 0 && ctx.book.get(key(node.name)))
     ctx.book.resolve(key(node.name), { ts: node.lastTs, arrival, line });
 }
