@@ -7,7 +7,6 @@ import type { LiveHooks } from "./headless/live.js";
 import { runHeadless } from "./headless/live.js";
 import { replayHeadless } from "./headless/replay.js";
 import { InputError, parseInput, scan } from "./headless/scan.js";
-import { startMetrics } from "./integrations/metrics.js";
 import { AlertHook } from "./integrations/on-alert.js";
 import { askHidden } from "./live/ask.js";
 import type { LiveNode } from "./live/monitor.js";
@@ -15,9 +14,7 @@ import { compareRuns, formatComparison, formatComparisonJson } from "./record/co
 import { exportSession, UnknownNodeError } from "./record/export.js";
 import { attachRecorder } from "./record/recorder.js";
 import { SessionFormatError, SessionWriter } from "./record/session.js";
-import { createSource } from "./sources/create.js";
 import { parseSourceUri, UriError } from "./sources/uri.js";
-import { replayTui, runTui } from "./ui/run.js";
 
 const EXIT_USAGE = 2;
 
@@ -69,6 +66,8 @@ program
   )
   .option("--no-bell", "do not ring the bell on a new critical alert")
   .action(async (args: string[], opts: LiveOptions) => {
+    // Serial and SSH bindings are loaded only for a live watch.
+    const { createSource } = await import("./sources/create.js");
     const config = findConfig(opts.config);
     const nodes: LiveNode[] = [];
     const roles: Record<string, "P" | "M" | "S"> = { ...config?.roles };
@@ -127,7 +126,9 @@ async function watch(
     onStart: (pipeline) => {
       if (!opts.metrics) return;
       const at = parseHostPort(opts.metrics);
-      metrics = startMetrics({ ...at, engine: pipeline.engine, statuses: () => statuses });
+      metrics = import("./integrations/metrics.js").then(({ startMetrics }) =>
+        startMetrics({ ...at, engine: pipeline.engine, statuses: () => statuses }),
+      );
       metrics.then(
         (m) => {
           if (!process.stdout.isTTY || opts.headless) report(`metrics at ${m.url}`);
@@ -145,6 +146,8 @@ async function watch(
     process.exit();
   };
   if (!opts.headless && process.stdout.isTTY && process.stdin.isTTY) {
+    // The screen (Ink, React) is loaded only when it is shown: `scan` and headless runs start faster.
+    const { runTui } = await import("./ui/run.js");
     return finish(await runTui(nodes, { thresholds, roles, bell: opts.bell ?? true, hooks }));
   }
   const stopRequested = new Promise<void>((resolve) => {
@@ -236,6 +239,7 @@ program
   )
   .option("--no-bell", "do not ring the bell on a new critical alert")
   .action(async (opts: LiveOptions & { speed?: string; loop?: boolean }) => {
+    const { createSource } = await import("./sources/create.js");
     const screen = !opts.headless && process.stdout.isTTY && process.stdin.isTTY;
     const speed = opts.speed ?? (screen ? "2" : "max");
     const query = `?speed=${encodeURIComponent(speed)}${opts.loop ? "&loop=1" : ""}`;
@@ -268,6 +272,7 @@ program
     const from = opts.from === undefined ? undefined : Number(opts.from);
     if (from !== undefined && !(from >= 0)) fail(`--from ${opts.from}: seconds from the start, 0 or more`);
     if (!opts.headless && process.stdout.isTTY && process.stdin.isTTY) {
+      const { replayTui } = await import("./ui/run.js");
       process.exitCode = await replayTui(file, { speed, from, bell: opts.bell ?? true });
       process.exit();
     }
