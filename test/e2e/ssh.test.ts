@@ -19,35 +19,13 @@ import { Monitor } from "../../src/live/monitor.js";
 import { Pipeline } from "../../src/pipeline.js";
 import { fingerprint } from "../../src/sources/known-hosts.js";
 import { type SshOptions, SshSource } from "../../src/sources/ssh.js";
+import { descendants } from "./sshd.js";
 import { floodLines, freePort, killAll, RecordingSink, spawnTracked, tempDir, waitFor } from "./support.js";
 
 const SSHD = "/usr/sbin/sshd";
 const FAST = { minMs: 50, maxMs: 300, waitMs: 100 };
 const PASSPHRASE = "correct horse";
 const STDERR_LINE = "dmesg: read kernel buffer failed: Operation not permitted";
-
-/** The PIDs of a process's descendants, from /proc (sshd's per-connection children and their commands). */
-function descendants(pid: number): number[] {
-  const parent = new Map<number, number[]>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      // The command name in field 2 may hold spaces; fields after its closing parenthesis are fixed.
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      parent.set(ppid, [...(parent.get(ppid) ?? []), Number(name)]);
-    } catch {}
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of parent.get(p) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
-}
 
 function killPid(pid: number): void {
   try {

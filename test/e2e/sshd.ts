@@ -91,7 +91,7 @@ export class TestSshd {
 }
 
 /** The PIDs of a process's descendants, from /proc. */
-function descendants(pid: number): number[] {
+export function descendants(pid: number): number[] {
   const parent = new Map<number, number[]>();
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
