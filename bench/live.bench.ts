@@ -25,6 +25,7 @@ import { SshSource } from "../src/sources/ssh.js";
 import { TcpSource } from "../src/sources/tcp.js";
 import { TestSshd } from "../test/e2e/sshd.js";
 import { kill, killAll, spawnTracked, tempDir, waitFor } from "../test/e2e/support.js";
+import { cleanUpOnSignals, cleanupMark, defer, isInterrupted, unwind } from "./cleanup.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const FEEDER = path.join(ROOT, "bench", "feeder.mjs");
@@ -54,38 +55,7 @@ function progress(msg: string, done: boolean): void {
 // ---------------------------------------------------------------------------------------------
 // Clean-up: every resource registers how to release it; sections unwind theirs, a signal unwinds all.
 
-type CleanUp = () => void | Promise<void>;
-const cleanUps: CleanUp[] = [];
-
-function defer(fn: CleanUp): void {
-  cleanUps.push(fn);
-}
-
-/** Runs the clean-ups registered after `mark`, newest first; one that fails does not stop the others. */
-async function unwind(mark: number): Promise<void> {
-  while (cleanUps.length > mark) {
-    const fn = cleanUps.pop()!;
-    try {
-      await fn();
-    } catch (e) {
-      process.stderr.write(`clean-up: ${e instanceof Error ? e.message : String(e)}\n`);
-    }
-  }
-}
-
-let interrupted = false;
-async function onSignal(signal: NodeJS.Signals): Promise<void> {
-  if (interrupted) process.exit(130);
-  interrupted = true;
-  process.stderr.write(`\n${signal}: cleaning up\n`);
-  const hard = setTimeout(() => process.exit(130), 5_000);
-  hard.unref();
-  await unwind(0);
-  await killAll();
-  process.exit(130);
-}
-process.on("SIGINT", onSignal);
-process.on("SIGTERM", onSignal);
+cleanUpOnSignals();
 
 // ---------------------------------------------------------------------------------------------
 // Processes
@@ -93,7 +63,7 @@ process.on("SIGTERM", onSignal);
 /** Spawns a helper the bench owns (in its own process group) and kills it on clean-up. */
 function spawnOwned(cmd: string, args: string[], stdio: ("ignore" | "inherit" | "pipe" | "ipc")[]) {
   // Once a signal is cleaning up, nothing new may start behind its back.
-  if (interrupted) throw new Error("interrupted");
+  if (isInterrupted()) throw new Error("interrupted");
   const child = spawnTracked(cmd, args, { stdio });
   const state: { error: Error | null } = { error: null };
   child.once("error", (e: NodeJS.ErrnoException) => {
@@ -610,18 +580,18 @@ async function main(): Promise<number> {
       }
       const dir = path.join(tmp.dir, name);
       mkdirSync(dir);
-      const mark = cleanUps.length;
+      const mark = cleanupMark();
       try {
         results.push(await run(dir));
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         failures.push(`${name}: ${msg}`);
-        if (!interrupted) process.stderr.write(`\nerror: ${name}: ${msg}\n`);
+        if (!isInterrupted()) process.stderr.write(`\nerror: ${name}: ${msg}\n`);
         results.push(null);
       } finally {
         await unwind(mark);
       }
-      if (interrupted) break;
+      if (isInterrupted()) break;
     }
   } finally {
     await unwind(0);

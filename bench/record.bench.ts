@@ -12,6 +12,7 @@
  * and byte for byte. Run by `npm run bench` after the live bench. A missed target does not fail the run;
  * a setup that breaks (the feeder dies, the source never connects) does.
  */
+
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import os from "node:os";
@@ -24,6 +25,7 @@ import { replaySession } from "../src/record/replay.js";
 import { isLine, readSession, SessionWriter } from "../src/record/session.js";
 import { TcpSource } from "../src/sources/tcp.js";
 import { kill, killAll, spawnTracked, tempDir } from "../test/e2e/support.js";
+import { cleanUpOnSignals, cleanupMark, defer, isInterrupted, unwind } from "./cleanup.js";
 import { generateLog } from "./gen.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -75,37 +77,6 @@ async function feed(file: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Clean-up: every resource registers how to release it; a signal unwinds all.
 
-type CleanUp = () => void | Promise<void>;
-const cleanUps: CleanUp[] = [];
-
-function defer(fn: CleanUp): void {
-  cleanUps.push(fn);
-}
-
-/** Runs the clean-ups registered after `mark`, newest first; one that fails does not stop the others. */
-async function unwind(mark: number): Promise<void> {
-  while (cleanUps.length > mark) {
-    const fn = cleanUps.pop()!;
-    try {
-      await fn();
-    } catch (e) {
-      process.stderr.write(`clean-up: ${e instanceof Error ? e.message : String(e)}\n`);
-    }
-  }
-}
-
-let interrupted = false;
-async function onSignal(signal: NodeJS.Signals): Promise<void> {
-  if (interrupted) process.exit(130);
-  interrupted = true;
-  process.stderr.write(`\n${signal}: cleaning up\n`);
-  const hard = setTimeout(() => process.exit(130), 5_000);
-  hard.unref();
-  await unwind(0);
-  await killAll();
-  process.exit(130);
-}
-
 // ---------------------------------------------------------------------------------------------
 // The feeder, seen from the bench
 
@@ -131,7 +102,7 @@ class Feeder {
   private gone: Error | null = null;
 
   constructor(file: string) {
-    if (interrupted) throw new Error("interrupted");
+    if (isInterrupted()) throw new Error("interrupted");
     // Its own process group (spawnTracked), so a Ctrl-C reaches only this process, which kills it.
     const child = spawnTracked(process.execPath, ["--import", "tsx", SELF, "feed", file], {
       cwd: ROOT,
@@ -241,7 +212,7 @@ interface Feed {
 
 async function flood(feeder: Feeder, port: number, dir: string, mode: Mode, run: number, feed: Feed) {
   const label = `${mode === "none" ? "no recording" : `recording${mode === "gz" ? " .gz" : ""}`} #${run + 1}`;
-  const mark = cleanUps.length;
+  const mark = cleanupMark();
   const uri = `tcp://127.0.0.1:${port}`;
   const file = mode === "none" ? undefined : path.join(dir, `run${run}.session${mode === "gz" ? ".gz" : ""}`);
   const writer = file ? new SessionWriter(file, { nodes: [{ name: NODE, source: uri }] }) : null;
@@ -520,8 +491,7 @@ function makeFeed(file: string): Feed {
 }
 
 async function main(): Promise<number> {
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  cleanUpOnSignals();
   const tmp = tempDir("bench-record");
   defer(tmp.remove);
   // Even a crash leaves no temporary files behind (the feeder exits with its IPC channel).
@@ -539,9 +509,9 @@ async function main(): Promise<number> {
     const { port } = await feeder.next<{ port: number }>("ready", CONNECT_TIMEOUT_MS);
     // Interleaved, so that a machine getting busier or quieter weighs on every mode alike.
     const kept: Partial<Record<Mode, string>> = {};
-    for (let run = 0; run < RUNS && !interrupted; run++) {
+    for (let run = 0; run < RUNS && !isInterrupted(); run++) {
       for (const mode of ["none", "plain", "gz"] as const) {
-        if (interrupted) break;
+        if (isInterrupted()) break;
         const f = await flood(feeder, port, tmp.dir, mode, run, report.feed);
         report.floods[mode].push(f);
         // One session of each kind is kept for the replay; the others go at once.
@@ -552,10 +522,10 @@ async function main(): Promise<number> {
         await sleep(200);
       }
     }
-    for (let run = 0; run < RUNS && !interrupted; run++) {
+    for (let run = 0; run < RUNS && !isInterrupted(); run++) {
       for (const mode of ["plain", "gz"] as const) {
         const file = kept[mode];
-        if (!file || interrupted) continue;
+        if (!file || isInterrupted()) continue;
         const x = await replay(file);
         report.replays[mode].push(x);
         progress(
@@ -566,12 +536,12 @@ async function main(): Promise<number> {
     }
   } catch (e) {
     failure = e instanceof Error ? e.message : String(e);
-    if (!interrupted) process.stderr.write(`\nerror: ${failure}\n`);
+    if (!isInterrupted()) process.stderr.write(`\nerror: ${failure}\n`);
   } finally {
     await unwind(0);
     await killAll();
   }
-  if (interrupted) return 130;
+  if (isInterrupted()) return 130;
 
   console.log(table(report));
   console.log(

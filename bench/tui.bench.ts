@@ -14,6 +14,7 @@
  *
  * `node --import tsx bench/tui.bench.ts feeder CONFIG_JSON` is the feeder itself, started by the bench.
  */
+
 import { type ChildProcess, execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
@@ -21,6 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { kill, killAll, spawnTracked, tempDir, waitFor } from "../test/e2e/support.js";
+import { cleanUpOnSignals, defer, isInterrupted, unwind } from "./cleanup.js";
 import { generateLog } from "./gen.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -172,32 +174,6 @@ async function feeder(cfg: FeederConfig): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Clean-up: every resource registers how to release it; the end or a signal unwinds them all.
 
-type CleanUp = () => void | Promise<void>;
-const cleanUps: CleanUp[] = [];
-const defer = (fn: CleanUp) => cleanUps.push(fn);
-
-async function unwind(): Promise<void> {
-  while (cleanUps.length > 0) {
-    const fn = cleanUps.pop()!;
-    try {
-      await fn();
-    } catch (e) {
-      process.stderr.write(`clean-up: ${e instanceof Error ? e.message : String(e)}\n`);
-    }
-  }
-  await killAll();
-}
-
-let interrupted = false;
-async function onSignal(signal: NodeJS.Signals): Promise<void> {
-  if (interrupted) process.exit(130);
-  interrupted = true;
-  process.stderr.write(`\n${signal}: cleaning up\n`);
-  setTimeout(() => process.exit(130), 5_000).unref();
-  await unwind();
-  process.exit(130);
-}
-
 function progress(msg: string, done: boolean): void {
   if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${msg}${done ? "\n" : ""}`);
   else if (done) process.stderr.write(`${msg}\n`);
@@ -217,7 +193,7 @@ class Feeder {
   private gone: Error | null = null;
 
   constructor(cfg: FeederConfig) {
-    if (interrupted) throw new Error("interrupted");
+    if (isInterrupted()) throw new Error("interrupted");
     this.child = spawnTracked(process.execPath, ["--import", "tsx", SELF, "feeder", JSON.stringify(cfg)], {
       cwd: ROOT,
       stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -414,7 +390,7 @@ async function run(dir: string, tmux: Tmux, clkTck: number): Promise<Result> {
     `P=tcp://127.0.0.1:${ports.P}`,
     `M=tcp://127.0.0.1:${ports.M}`,
   ].join(" ");
-  if (interrupted) throw new Error("interrupted");
+  if (isInterrupted()) throw new Error("interrupted");
   defer(() => tmux.kill());
   tmux.run(
     "-f",
@@ -479,7 +455,7 @@ async function run(dir: string, tmux: Tmux, clkTck: number): Promise<Result> {
   for (let k = 1; k <= FEED.seconds; k++) {
     const wait = t0 + k * 1000 - now();
     if (wait > 0) await sleep(wait);
-    if (interrupted) throw new Error("interrupted");
+    if (isInterrupted()) throw new Error("interrupted");
     sample((now() - t0) / 1000);
     if (k === 15) midScreen = tmux.screen();
     const last = samples.at(-1)!;
@@ -620,8 +596,7 @@ function targets(r: Result): string {
 }
 
 async function main(): Promise<number> {
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  cleanUpOnSignals();
   const tmp = tempDir("bench-tui");
   defer(tmp.remove);
   const tmux = new Tmux(path.join(tmp.dir, "tmux.sock"));
@@ -630,13 +605,14 @@ async function main(): Promise<number> {
     result = await run(tmp.dir, tmux, clockTicks());
   } catch (e) {
     // A signal is cleaning up and exiting: what broke is its doing.
-    if (interrupted) return 130;
+    if (isInterrupted()) return 130;
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`\nerror: tui: ${msg}\n`);
     console.log(`\nsetup failed: ${msg.split("\n")[0]}`);
     return 1;
   } finally {
     await unwind();
+    await killAll();
   }
   console.log(table(result));
   console.log(
