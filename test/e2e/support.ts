@@ -21,7 +21,7 @@ export async function freePort(): Promise<number> {
 export async function waitFor<T>(
   cond: () => T | Promise<T>,
   what: string | (() => string),
-  ms = 10_000,
+  ms = 30_000,
 ): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {

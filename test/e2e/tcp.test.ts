@@ -1,11 +1,22 @@
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { Monitor } from "../../src/live/monitor.js";
 import { Pipeline } from "../../src/pipeline.js";
 import type { BackoffOptions } from "../../src/sources/reconnect.js";
 import { TcpSource } from "../../src/sources/tcp.js";
-import { floodLines, freePort, RecordingSink, waitFor } from "./support.js";
+import {
+  floodLines,
+  freePort,
+  kill,
+  killAll,
+  RecordingSink,
+  spawnTracked,
+  tempDir,
+  waitFor,
+} from "./support.js";
 
 // Short delays keep the tests quick; the production defaults only change how long the waits are.
 const FAST: BackoffOptions = { minMs: 100, maxMs: 400, waitMs: 100 };
@@ -134,24 +145,26 @@ class CountingTcpSource extends TcpSource {
 }
 
 describe("a TCP flood into the monitor", { timeout: 120_000 }, () => {
+  const tmp = tempDir("tcp-flood");
+  after(async () => {
+    await killAll();
+    tmp.remove();
+  });
+
   it("is slowed down at the server instead of dropped: 50 MB, every line counted", async () => {
     const LINES = 500_000; // 50 MB
-    const BATCH = 5_000;
-    const server = createServer((s) => {
-      s.on("error", () => undefined);
-      // As fast as the socket takes it: the next batch as soon as the last one is buffered.
-      let sent = 0;
-      const write = () => {
-        while (sent < LINES) {
-          const ok = s.write(floodLines(sent, BATCH));
-          sent += BATCH;
-          if (!ok) return void s.once("drain", write);
-        }
-      };
-      write();
-    });
+    const flood = join(tmp.dir, "flood");
+    const parts: Buffer[] = [];
+    for (let i = 0; i < LINES; i += 10_000) parts.push(floodLines(i, 10_000));
+    writeFileSync(flood, Buffer.concat(parts));
+    // The console server is its own process, as on a real cluster: it writes as fast as the
+    // socket takes, whatever the monitor's event loop is doing.
     const port = await freePort();
-    await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+    const server = spawnTracked("socat", [
+      "-u",
+      `OPEN:${flood}`,
+      `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`,
+    ]);
     const pipeline = new Pipeline();
     const source = new CountingTcpSource({ host: "127.0.0.1", port }, FAST);
     let dropped = 0;
@@ -171,7 +184,7 @@ describe("a TCP flood into the monitor", { timeout: 120_000 }, () => {
       );
     } finally {
       await monitor.stop();
-      await new Promise<void>((r) => server.close(() => r()));
+      await kill(server);
     }
     assert.equal(dropped, 0, "no line dropped");
     assert.equal(pipeline.engine.node("T").lines, LINES);

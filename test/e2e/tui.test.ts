@@ -70,7 +70,6 @@ describe("the screen in a real terminal", { timeout: 90_000 }, () => {
     await waitFor(
       () => /^P .*connected/m.test(tmux.screen()) && /^M .*connected/m.test(tmux.screen()),
       () => `both consoles attached:\n${tmux.screen()}`,
-      20_000,
     );
 
     // M: worker 2 stops making progress while its queue grows; the memory manager reports it.
@@ -103,7 +102,6 @@ describe("the screen in a real terminal", { timeout: 90_000 }, () => {
     await waitFor(
       () => /CRIT crash/.test(tmux.screen()),
       () => `the crash alert:\n${tmux.screen()}`,
-      10_000,
     );
     const screen = tmux.screen();
     assert.match(screen, /worker-stuck/);
