@@ -23,6 +23,15 @@ function fail(message: string): never {
   process.exit(EXIT_USAGE);
 }
 
+/**
+ * The screen (Ink, React), loaded only when it is shown: `scan` and headless runs start faster. React
+ * picks its build when first loaded; its development build checks and keeps far more per render.
+ */
+function loadScreen(): Promise<typeof import("./ui/run.js")> {
+  process.env.NODE_ENV ??= "production";
+  return import("./ui/run.js");
+}
+
 interface LiveOptions {
   config?: string;
   onAlert?: string;
@@ -146,8 +155,7 @@ async function watch(
     process.exit();
   };
   if (!opts.headless && process.stdout.isTTY && process.stdin.isTTY) {
-    // The screen (Ink, React) is loaded only when it is shown: `scan` and headless runs start faster.
-    const { runTui } = await import("./ui/run.js");
+    const { runTui } = await loadScreen();
     return finish(await runTui(nodes, { thresholds, roles, bell: opts.bell ?? true, hooks }));
   }
   const stopRequested = new Promise<void>((resolve) => {
@@ -272,7 +280,7 @@ program
     const from = opts.from === undefined ? undefined : Number(opts.from);
     if (from !== undefined && !(from >= 0)) fail(`--from ${opts.from}: seconds from the start, 0 or more`);
     if (!opts.headless && process.stdout.isTTY && process.stdin.isTTY) {
-      const { replayTui } = await import("./ui/run.js");
+      const { replayTui } = await loadScreen();
       process.exitCode = await replayTui(file, { speed, from, bell: opts.bell ?? true });
       process.exit();
     }

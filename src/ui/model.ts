@@ -26,6 +26,12 @@ export interface StatusView extends NodeStatus {
 }
 
 /**
+ * How often data changes reach the screen: 5 frames a second. A console read by a person needs no
+ * more, and each frame costs Ink a full layout and diff; keys still redraw at once.
+ */
+export const FRAME_MS = 200;
+
+/**
  * What the screen shows, read-only: the engine's state, the log tail and the sources' statuses. Feeds
  * arrive at any rate; subscribers are told at most once per `frameMs`, so redraws are throttled and
  * independent of how fast lines come. Components read it through {@link useModel}; nothing here parses.
@@ -46,7 +52,7 @@ export class UiModel {
   constructor(
     readonly engine: Engine,
     private readonly now: () => number = Date.now,
-    readonly frameMs = 66,
+    readonly frameMs = FRAME_MS,
     logCapacity = 20_000,
   ) {
     this.log = new LogStore(logCapacity);
