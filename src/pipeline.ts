@@ -12,10 +12,10 @@ export interface PipelineOptions extends EngineOptions {
   /** Sees every line, before it is parsed (the screen's log tail). */
   onLine?: (l: LogLine) => void;
   /**
-   * Sees every physical line as it was received, before any replay is dropped (recorders): the raw text
-   * (escape sequences and all, without its line end) and its receive time.
+   * Sees every physical line as it was received, before any replay is dropped (recorders): the raw texts
+   * (escape sequences and all, without their line ends) of the lines a chunk completed, and its receive time.
    */
-  onRaw?: (node: string, raw: string, arrival: number | null) => void;
+  onRaw?: (node: string, raws: readonly string[], arrival: number | null) => void;
   /** Sees every reconnect of a node's source (recorders, so that a replay drops the same lines). */
   onReconnect?: (node: string, arrival: number | null) => void;
   /**
@@ -113,20 +113,30 @@ export class Pipeline {
   }
 
   private lines(node: string, framed: readonly FramedLine[], arrival: number | null): void {
+    if (framed.length === 0) return;
+    if (this.onRaw) this.raw(node, framed, arrival);
     const filter = this.filter(node);
-    const raw = this.onRaw;
     for (const l of framed) {
-      // Pieces of one physical line (split at an embedded stamp) share its line number and raw text.
-      if (raw && this.lastRaw.get(node) !== l.lineNo) {
-        this.lastRaw.set(node, l.lineNo);
-        raw(node, l.raw, arrival);
-      }
       if (!filter) {
         this.parser.line(node, l.text, l.lineNo, arrival, l.truncated);
         continue;
       }
       for (const text of filter.line(l.text)) this.parser.line(node, text, l.lineNo, arrival, l.truncated);
     }
+  }
+
+  private raw(node: string, framed: readonly FramedLine[], arrival: number | null): void {
+    // Pieces of one physical line (split at an embedded stamp) share its line number and raw text.
+    const raws: string[] = [];
+    let last = this.lastRaw.get(node);
+    for (const l of framed) {
+      if (l.lineNo === last) continue;
+      last = l.lineNo;
+      raws.push(l.raw);
+    }
+    if (raws.length === 0) return;
+    this.lastRaw.set(node, last!);
+    this.onRaw!(node, raws, arrival);
   }
 
   private filter(node: string): ReplayFilter | null {

@@ -4,7 +4,7 @@ import type { SessionWriter } from "./session.js";
 /** The hooks a recorder needs: pass `onRaw` and `onReconnect` to the Pipeline, `onStatus` to the Monitor. */
 export interface RecorderHooks {
   /** For `new Pipeline({ onRaw })`: every physical line as received, before any replay is dropped. */
-  onRaw: (node: string, raw: string, arrival: number | null) => void;
+  onRaw: (node: string, raws: readonly string[], arrival: number | null) => void;
   /** For `new Pipeline({ onReconnect })`. */
   onReconnect: (node: string, arrival: number | null) => void;
   /** For `new Monitor(..., { onStatus })`. */
@@ -29,7 +29,7 @@ export interface RecorderOptions {
 export function attachRecorder(writer: SessionWriter, o: RecorderOptions = {}): RecorderHooks {
   const now = o.now ?? Date.now;
   return {
-    onRaw: (node, raw, arrival) => writer.line(arrival ?? now(), node, raw),
+    onRaw: (node, raws, arrival) => writer.lines(arrival ?? now(), node, raws),
     onReconnect: (node, arrival) => writer.reconnect(arrival ?? now(), node),
     // The gap is left out: a replay works it out again from the statuses, as the monitor did.
     onStatus: (s) => writer.status(now(), s.node, s),

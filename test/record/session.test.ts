@@ -47,6 +47,7 @@ function writeSome(w: SessionWriter): void {
   w.reconnect(T0 + 20, "M");
   w.status(T0 + 21, "M", { state: "retrying", retryInMs: 2000, error: "connection refused" });
   w.line(T0 + 30, "M", 'quote " and \\ backslash');
+  w.lines(T0 + 40, "P", ["[    2.000000] one chunk", "[    2.000001] two lines, \u0007 and all"]);
 }
 
 const EXPECTED = [
@@ -57,6 +58,8 @@ const EXPECTED = [
   { t: T0 + 20, n: "M", r: 1 },
   { t: T0 + 21, n: "M", s: { state: "retrying", retryInMs: 2000, error: "connection refused" } },
   { t: T0 + 30, n: "M", l: 'quote " and \\ backslash' },
+  { t: T0 + 40, n: "P", l: "[    2.000000] one chunk" },
+  { t: T0 + 40, n: "P", l: "[    2.000001] two lines, \u0007 and all" },
 ];
 
 describe("session files", () => {
@@ -69,16 +72,56 @@ describe("session files", () => {
     assert.deepEqual(warnings, []);
     assert.deepEqual(items[0], {
       format: "legowatch-session",
-      version: 1,
+      version: 2,
       started: T0,
       host: "lab1",
       nodes: NODES,
     });
     assert.deepEqual(items.slice(1), EXPECTED);
-    // The file is JSON lines, the header first, as documented.
+    // The file is JSON lines, the header first, as documented; the lines of one chunk share a record.
     const lines = readFileSync(path, "utf8").trimEnd().split("\n");
-    assert.equal(lines.length, 1 + EXPECTED.length);
+    assert.equal(lines.length, EXPECTED.length);
     assert.deepEqual(JSON.parse(lines[3]!), EXPECTED[2]);
+    assert.deepEqual(JSON.parse(lines.at(-1)!), {
+      t: T0 + 40,
+      n: "P",
+      L: ["[    2.000000] one chunk", "[    2.000001] two lines, \u0007 and all"],
+    });
+  });
+
+  it("reads a version 1 session (one record per line) as before", async () => {
+    const path = join(dir, "v1.jsonl");
+    writeFileSync(
+      path,
+      [
+        JSON.stringify({ format: "legowatch-session", version: 1, started: T0, host: "lab1", nodes: NODES }),
+        JSON.stringify({ t: T0 + 10, n: "P", l: "first" }),
+        JSON.stringify({ t: T0 + 10, n: "P", l: "second" }),
+        "",
+      ].join("\n"),
+    );
+    const { items, warnings } = await readAll(path);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(items.slice(1), [
+      { t: T0 + 10, n: "P", l: "first" },
+      { t: T0 + 10, n: "P", l: "second" },
+    ]);
+  });
+
+  it("a chunk record with anything but strings in it is skipped as corrupt", async () => {
+    const path = join(dir, "bad-chunk.jsonl");
+    writeFileSync(
+      path,
+      [
+        JSON.stringify({ format: "legowatch-session", version: 2, started: T0, host: "lab1", nodes: NODES }),
+        JSON.stringify({ t: T0 + 10, n: "P", L: ["fine", 3] }),
+        JSON.stringify({ t: T0 + 11, n: "P", L: ["kept"] }),
+        "",
+      ].join("\n"),
+    );
+    const { items, warnings } = await readAll(path);
+    assert.deepEqual(items.slice(1), [{ t: T0 + 11, n: "P", l: "kept" }]);
+    assert.deepEqual(warnings, [`${path}:2: skipped a corrupt record`]);
   });
 
   it("the host defaults to this machine's name and the start to now", async () => {
@@ -114,7 +157,8 @@ describe("session files", () => {
     const { items, warnings } = await readAll(path);
     assert.deepEqual(items.slice(1), EXPECTED);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:9: .*torn`));
+    // The header, eight records of writeSome, then the torn one.
+    assert.match(warnings[0]!, new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:10: .*torn`));
   });
 
   it("skips a corrupt record in the middle with a warning and reads on", async () => {
