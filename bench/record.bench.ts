@@ -20,9 +20,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Monitor } from "../src/live/monitor.js";
 import { Pipeline, type PipelineOptions } from "../src/pipeline.js";
+import { readSessionLines } from "../src/record/lines.js";
 import { attachRecorder } from "../src/record/recorder.js";
 import { replaySession } from "../src/record/replay.js";
-import { isLine, readSession, SessionWriter } from "../src/record/session.js";
+import { SessionWriter } from "../src/record/session.js";
 import { TcpSource } from "../src/sources/tcp.js";
 import { kill, killAll, spawnTracked, tempDir } from "../test/e2e/support.js";
 import { cleanUpOnSignals, cleanupMark, defer, isInterrupted, unwind } from "./cleanup.js";
@@ -220,7 +221,8 @@ async function flood(feeder: Feeder, port: number, dir: string, mode: Mode, run:
   const hooks = writer ? attachRecorder(writer) : null;
   const options: PipelineOptions = { dedupReplays: true };
   if (hooks) {
-    options.onRaw = hooks.onRaw;
+    options.onChunk = hooks.onChunk;
+    options.onIdle = hooks.onIdle;
     options.onReconnect = hooks.onReconnect;
   }
   const pipeline = new TimedPipeline(options);
@@ -311,8 +313,8 @@ async function checkSession(file: string, lines: readonly string[]) {
   let recorded = 0;
   let exact = true;
   const warnings: string[] = [];
-  for await (const item of readSession(file, (w) => warnings.push(w))) {
-    if (!isLine(item)) continue;
+  for await (const item of readSessionLines(file, (w) => warnings.push(w))) {
+    if (!("l" in item)) continue;
     if (item.n !== NODE || item.l !== lines[recorded]) exact = false;
     recorded++;
   }

@@ -125,7 +125,8 @@ async function watch(
   const statuses = new Map<string, { state: string }>();
   let metrics: Promise<{ url: string; close(): Promise<void> }> | null = null;
   const hooks: LiveHooks = {
-    onRaw: recorder?.onRaw,
+    onChunk: recorder?.onChunk,
+    onIdle: recorder?.onIdle,
     onReconnect: recorder?.onReconnect,
     onAlert: onAlert ? (a, change) => onAlert.alert(a, change) : undefined,
     onStatus: (st) => {

@@ -12,10 +12,15 @@ export interface PipelineOptions extends EngineOptions {
   /** Sees every line, before it is parsed (the screen's log tail). */
   onLine?: (l: LogLine) => void;
   /**
-   * Sees every physical line as it was received, before any replay is dropped (recorders): the raw texts
-   * (escape sequences and all, without their line ends) of the lines a chunk completed, and its receive time.
+   * Sees every chunk of a node's console as it was received, before it is framed (recorders): what a
+   * replay pushes again to get the same lines.
    */
-  onRaw?: (node: string, raws: readonly string[], arrival: number | null) => void;
+  onChunk?: (node: string, chunk: Uint8Array | string, arrival: number | null) => void;
+  /**
+   * A quiet node is about to have its partial line and half-printed blocks completed, on
+   * {@link Pipeline.tick} (recorders: a replay must complete them at the same place, whatever its own ticks).
+   */
+  onIdle?: (node: string, arrival: number) => void;
   /** Sees every reconnect of a node's source (recorders, so that a replay drops the same lines). */
   onReconnect?: (node: string, arrival: number | null) => void;
   /**
@@ -39,16 +44,16 @@ export class Pipeline {
   /** Receive time of each node's last chunk, until the node is flushed for being quiet. */
   private readonly heardAt = new Map<string, number>();
   private readonly idleMs: number;
-  private readonly onRaw: PipelineOptions["onRaw"];
+  private readonly onChunk: PipelineOptions["onChunk"];
+  private readonly onIdle: PipelineOptions["onIdle"];
   private readonly onReconnect: PipelineOptions["onReconnect"];
-  /** The line number of each node's last raw line handed to `onRaw`. */
-  private readonly lastRaw = new Map<string, number>();
   private readonly filters: Map<string, ReplayFilter> | null;
 
   constructor(options: PipelineOptions = {}) {
     this.engine = new Engine(options);
     this.idleMs = options.idleMs ?? 1000;
-    this.onRaw = options.onRaw;
+    this.onChunk = options.onChunk;
+    this.onIdle = options.onIdle;
     this.onReconnect = options.onReconnect;
     this.filters = options.dedupReplays ? new Map() : null;
     const onEvent = options.onEvent;
@@ -69,6 +74,7 @@ export class Pipeline {
   /** Bytes (or text) from `node`'s console, received at `arrival` (ms; null when unknown). */
   push(node: string, chunk: Uint8Array | string, arrival: number | null = null): void {
     if (arrival !== null) this.heardAt.set(node, arrival);
+    this.onChunk?.(node, chunk, arrival);
     this.lines(node, this.framer(node).push(chunk), arrival);
   }
 
@@ -92,7 +98,6 @@ export class Pipeline {
   endNode(node: string, arrival: number | null = null): void {
     this.lines(node, this.framer(node).end(), arrival);
     this.framers.delete(node);
-    this.lastRaw.delete(node);
     this.parser.flush(node);
   }
 
@@ -101,6 +106,7 @@ export class Pipeline {
     for (const [node, at] of [...this.heardAt]) {
       if (now - at < this.idleMs) continue;
       this.heardAt.delete(node);
+      this.onIdle?.(node, now);
       this.idle(node, now);
     }
     this.engine.tick(now);
@@ -114,7 +120,6 @@ export class Pipeline {
 
   private lines(node: string, framed: readonly FramedLine[], arrival: number | null): void {
     if (framed.length === 0) return;
-    if (this.onRaw) this.raw(node, framed, arrival);
     const filter = this.filter(node);
     for (const l of framed) {
       if (!filter) {
@@ -123,20 +128,6 @@ export class Pipeline {
       }
       for (const text of filter.line(l.text)) this.parser.line(node, text, l.lineNo, arrival, l.truncated);
     }
-  }
-
-  private raw(node: string, framed: readonly FramedLine[], arrival: number | null): void {
-    // Pieces of one physical line (split at an embedded stamp) share its line number and raw text.
-    const raws: string[] = [];
-    let last = this.lastRaw.get(node);
-    for (const l of framed) {
-      if (l.lineNo === last) continue;
-      last = l.lineNo;
-      raws.push(l.raw);
-    }
-    if (raws.length === 0) return;
-    this.lastRaw.set(node, last!);
-    this.onRaw!(node, raws, arrival);
   }
 
   private filter(node: string): ReplayFilter | null {

@@ -24,7 +24,8 @@ export interface HeadlessOptions {
 
 /** Hooks a caller adds to a live watch: the pipeline's and the monitor's. */
 export interface LiveHooks {
-  onRaw?: PipelineOptions["onRaw"];
+  onChunk?: PipelineOptions["onChunk"];
+  onIdle?: PipelineOptions["onIdle"];
   onReconnect?: PipelineOptions["onReconnect"];
   onAlert?: PipelineOptions["onAlert"];
   onStatus?: (s: NodeStatus) => void;
@@ -49,7 +50,8 @@ export async function runHeadless(nodes: readonly LiveNode[], o: HeadlessOptions
     thresholds: o.thresholds,
     roles: o.roles,
     dedupReplays: true,
-    onRaw: o.hooks?.onRaw,
+    onChunk: o.hooks?.onChunk,
+    onIdle: o.hooks?.onIdle,
     onReconnect: o.hooks?.onReconnect,
     onAlert: (a, change) => {
       o.hooks?.onAlert?.(a, change);

@@ -5,6 +5,8 @@ import { createGunzip } from "node:zlib";
 import { InputError } from "../headless/scan.js";
 import type { ParsedEvent } from "../parse/events.js";
 import { Pipeline } from "../pipeline.js";
+import { replaySession } from "./replay.js";
+import { SESSION_FORMAT } from "./session.js";
 
 /**
  * `legowatch compare`: are two groups of runs different? Every profile-point table and counter dump
@@ -69,8 +71,6 @@ export interface CompareOptions {
 /** The significance level. */
 export const ALPHA = 0.05;
 
-/** The first line of a legowatch session file has this `format`. */
-const SESSION_FORMAT = "legowatch-session";
 /** How far to look for the end of a session file's first line. */
 const HEADER_MAX = 64 * 1024;
 
@@ -281,14 +281,14 @@ function add(g: GroupSamples, name: string, kind: MetricKind, v: number): void {
   s.push(v);
 }
 
-/** Feeds one run through its own pipeline: a session's lines per node, or a console log as one node. */
+/** Feeds one run through its own pipeline: a session replayed at full speed, or a console log as one node. */
 async function readRun(
   path: string,
   onEvent: (e: ParsedEvent) => void,
   warn: (m: string) => void,
 ): Promise<void> {
-  const pipeline = new Pipeline({ onEvent });
-  const chunks = (await openRun(path))[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const stream = await openRun(path);
+  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   // Look at the first line: a session file says so there.
   let head = Buffer.alloc(0);
   let done = false;
@@ -297,18 +297,16 @@ async function readRun(
     if (r.done) done = true;
     else head = Buffer.concat([head, r.value]);
   }
-  const rest = async function* (): AsyncGenerator<Buffer> {
-    if (head.length > 0) yield head;
-    if (done) return;
-    for (let r = await chunks.next(); !r.done; r = await chunks.next()) yield r.value;
-  };
   const nl = head.indexOf(0x0a);
   if (isSessionHeader(head.subarray(0, nl < 0 ? head.length : nl).toString("utf8"))) {
-    await readSession(path, rest(), pipeline, warn);
-  } else {
-    const node = nodeName(path);
-    for await (const chunk of rest()) pipeline.push(node, chunk);
+    stream.destroy();
+    await replaySession(path, { speed: "max", onEvent, onWarning: warn });
+    return;
   }
+  const pipeline = new Pipeline({ onEvent });
+  const node = nodeName(path);
+  if (head.length > 0) pipeline.push(node, head);
+  if (!done) for (let r = await chunks.next(); !r.done; r = await chunks.next()) pipeline.push(node, r.value);
   pipeline.end();
 }
 
@@ -320,40 +318,6 @@ function isSessionHeader(line: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** A session's records `{"t","n","l"}` are raw lines of node `n`; other records are not lines. */
-async function readSession(
-  path: string,
-  chunks: AsyncIterable<Buffer>,
-  pipeline: Pipeline,
-  warn: (m: string) => void,
-): Promise<void> {
-  let lineNo = 0;
-  let partial = "";
-  const record = (text: string): void => {
-    lineNo++;
-    if (lineNo === 1 || text.trim() === "") return;
-    let r: unknown;
-    try {
-      r = JSON.parse(text);
-    } catch {
-      warn(`${path}:${lineNo}: not a JSON record, skipped`);
-      return;
-    }
-    if (typeof r !== "object" || r === null) return;
-    const { n, l, t } = r as { n?: unknown; l?: unknown; t?: unknown };
-    if (typeof n !== "string" || typeof l !== "string") return;
-    pipeline.push(n, `${l}\n`, typeof t === "number" ? t : null);
-  };
-  const decoder = new TextDecoder();
-  for await (const chunk of chunks) {
-    const parts = (partial + decoder.decode(chunk, { stream: true })).split("\n");
-    partial = parts.pop()!;
-    for (const p of parts) record(p);
-  }
-  partial += decoder.decode();
-  if (partial !== "") record(partial);
 }
 
 /** The file's bytes, gunzipped when it starts with the gzip magic. */

@@ -2,8 +2,9 @@ import { once } from "node:events";
 import type { Writable } from "node:stream";
 import type { Thresholds } from "../engine/thresholds.js";
 import { alertJson, eventJson } from "../headless/json.js";
+import { readSessionLines } from "./lines.js";
 import { replaySession } from "./replay.js";
-import { isHeader, isLine, readSession, type SessionHeader } from "./session.js";
+import { isHeader, type SessionHeader } from "./session.js";
 
 /** What {@link exportSession} writes. */
 export const EXPORT_FORMATS = ["text", "asciicast", "jsonl"] as const;
@@ -55,7 +56,7 @@ export async function exportSession(path: string, o: ExportOptions): Promise<voi
   let header: SessionHeader | null = null;
   let prefixed = true;
   let lastSeconds = 0;
-  for await (const item of readSession(path, o.onWarning)) {
+  for await (const item of readSessionLines(path, o.onWarning)) {
     if (isHeader(item)) {
       header = item;
       checkNode(item, o.node);
@@ -63,7 +64,7 @@ export async function exportSession(path: string, o: ExportOptions): Promise<voi
       if (o.to === "asciicast") out.write(`${JSON.stringify(asciicastHeader(item, o.node))}\n`);
       continue;
     }
-    if (!isLine(item) || (o.node !== undefined && item.n !== o.node)) continue;
+    if (o.node !== undefined && item.n !== o.node) continue;
     const text = prefixed ? `${item.n}| ${item.l}` : item.l;
     if (o.to === "text") {
       out.write(`${text}\n`);

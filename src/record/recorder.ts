@@ -1,10 +1,15 @@
 import type { NodeStatus } from "../live/monitor.js";
 import type { SessionWriter } from "./session.js";
 
-/** The hooks a recorder needs: pass `onRaw` and `onReconnect` to the Pipeline, `onStatus` to the Monitor. */
+/**
+ * The hooks a recorder needs: pass `onChunk`, `onIdle` and `onReconnect` to the Pipeline, `onStatus` to
+ * the Monitor.
+ */
 export interface RecorderHooks {
-  /** For `new Pipeline({ onRaw })`: every physical line as received, before any replay is dropped. */
-  onRaw: (node: string, raws: readonly string[], arrival: number | null) => void;
+  /** For `new Pipeline({ onChunk })`: every chunk as received, before it is framed. */
+  onChunk: (node: string, chunk: Uint8Array | string, arrival: number | null) => void;
+  /** For `new Pipeline({ onIdle })`. */
+  onIdle: (node: string, arrival: number) => void;
   /** For `new Pipeline({ onReconnect })`. */
   onReconnect: (node: string, arrival: number | null) => void;
   /** For `new Monitor(..., { onStatus })`. */
@@ -21,7 +26,7 @@ export interface RecorderOptions {
 }
 
 /**
- * Records a live watch into `writer`: every raw line with its receive time, every reconnect and every
+ * Records a live watch into `writer`: every chunk with its receive time, every quiet-node flush, every reconnect and every
  * source status change, in the order the pipeline and the monitor saw them, so that a replay feeds a
  * pipeline exactly what the live one got. The hooks only write; chain them with the front end's own
  * (see {@link chain}).
@@ -29,7 +34,8 @@ export interface RecorderOptions {
 export function attachRecorder(writer: SessionWriter, o: RecorderOptions = {}): RecorderHooks {
   const now = o.now ?? Date.now;
   return {
-    onRaw: (node, raws, arrival) => writer.lines(arrival ?? now(), node, raws),
+    onChunk: (node, chunk, arrival) => writer.chunk(arrival ?? now(), node, chunk),
+    onIdle: (node, arrival) => writer.idle(arrival, node),
     onReconnect: (node, arrival) => writer.reconnect(arrival ?? now(), node),
     // The gap is left out: a replay works it out again from the statuses, as the monitor did.
     onStatus: (s) => writer.status(now(), s.node, s),

@@ -8,7 +8,9 @@ import type { LogLine } from "../parse/line.js";
 import { Pipeline } from "../pipeline.js";
 import type { SourceStatus } from "../sources/source.js";
 import {
+  isChunk,
   isHeader,
+  isIdle,
   isLine,
   isReconnect,
   readSession,
@@ -146,6 +148,14 @@ function apply(
   links: Map<string, Link>,
   onStatus: ((s: NodeStatus, at: number) => void) | undefined,
 ): void {
+  if (isChunk(r)) {
+    pipeline.push(r.n, r.b, r.t);
+    return;
+  }
+  if (isIdle(r)) {
+    pipeline.idle(r.n, r.t);
+    return;
+  }
   if (isLine(r)) {
     pipeline.push(r.n, `${r.l}\n`, r.t);
     return;

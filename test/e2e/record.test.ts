@@ -9,9 +9,16 @@ import { fileURLToPath } from "node:url";
 import type { Alert, AlertChange } from "../../src/engine/alerts.js";
 import { Monitor } from "../../src/live/monitor.js";
 import { Pipeline } from "../../src/pipeline.js";
+import { type RecordedLine, readSessionLines } from "../../src/record/lines.js";
 import { attachRecorder } from "../../src/record/recorder.js";
 import { replaySession } from "../../src/record/replay.js";
-import { isHeader, readSession, type SessionItem, SessionWriter } from "../../src/record/session.js";
+import {
+  isHeader,
+  readSession,
+  type SessionHeader,
+  type SessionItem,
+  SessionWriter,
+} from "../../src/record/session.js";
 import { FileSource } from "../../src/sources/file.js";
 import { SerialSource } from "../../src/sources/serial.js";
 import { kill, killAll, spawnTracked, tempDir, waitFor } from "./support.js";
@@ -94,7 +101,8 @@ describe("recording a live watch, and replaying it", { timeout: 120_000 }, () =>
     const changes: string[] = [];
     const pipeline = new Pipeline({
       dedupReplays: true,
-      onRaw: rec.onRaw,
+      onChunk: rec.onChunk,
+      onIdle: rec.onIdle,
       onReconnect: rec.onReconnect,
       onAlert: (a, c) => changes.push(seen(a, c)),
     });
@@ -166,7 +174,7 @@ describe("recording a live watch, and replaying it", { timeout: 120_000 }, () =>
       "P's reconnect is recorded",
     );
     assert.ok(items.some((x) => "s" in x && x.n === "P" && x.s.state === "waiting"));
-    assert.ok(items.some((x) => "l" in x && x.n === "P" && x.l.includes("ibapi_send_reply")));
+    assert.ok(items.some((x) => "b" in x && x.n === "P" && x.b.toString().includes("ibapi_send_reply")));
 
     const replayed: string[] = [];
     const p = await replaySession(session, { speed: "max", onAlert: (a, c) => replayed.push(seen(a, c)) });
@@ -200,9 +208,11 @@ describe("recording a live watch, and replaying it", { timeout: 120_000 }, () =>
       const killedAt = Date.now();
       await kill(child, "SIGKILL");
 
-      const { items, warnings } = await readAll(session);
+      const warnings: string[] = [];
+      const items: (SessionHeader | RecordedLine)[] = [];
+      for await (const x of readSessionLines(session, (w) => warnings.push(w))) items.push(x);
       assert.ok(isHeader(items[0]!));
-      const lines = items.filter((x) => "l" in x) as { t: number; l: string }[];
+      const lines = items.filter((x) => "l" in x);
       // What is there is a prefix of what was written, in order, nothing damaged.
       lines.forEach((x, i) => {
         assert.equal(x.l, `${stamp(i / 100)} line ${i}`);

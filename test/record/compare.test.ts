@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { InputError } from "../../src/headless/scan.js";
 import {
   type Comparison,
@@ -17,6 +17,7 @@ import {
   tCdf,
   tTwoSided,
 } from "../../src/record/compare.js";
+import { SessionWriter } from "../../src/record/session.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/seed/${name}.log`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "legowatch-compare-"));
@@ -250,16 +251,28 @@ describe("compare, inputs", () => {
     // Two nodes interleaved, line by line: P prints b12's table while M prints unrelated lines.
     const p = readFileSync(fixture("b12"), "utf8").trimEnd().split("\n");
     const m = readFileSync(fixture("b14"), "utf8").trimEnd().split("\n");
-    const records = [JSON.stringify({ format: "legowatch-session", version: 1, nodes: ["P", "M"] })];
-    for (let i = 0; i < Math.max(p.length, m.length); i++) {
-      if (i < p.length) records.push(JSON.stringify({ t: 1000 + i, n: "P", l: p[i] }));
-      if (i < m.length) records.push(JSON.stringify({ t: 1000 + i, n: "M", l: m[i] }));
-    }
-    records.push(JSON.stringify({ t: 2000, n: "P", reconnect: true }));
+    const record = async (path: string) => {
+      const w = new SessionWriter(path, {
+        nodes: [
+          { name: "P", source: "serial:/dev/ttyS0" },
+          { name: "M", source: "serial:/dev/ttyS1" },
+        ],
+        started: 1000,
+      });
+      for (let i = 0; i < Math.max(p.length, m.length); i++) {
+        if (i < p.length) w.chunk(1000 + i, "P", `${p[i]}\n`);
+        if (i < m.length) w.chunk(1000 + i, "M", `${m[i]}\n`);
+      }
+      w.reconnect(2000, "P");
+      await w.close();
+    };
     const session = join(dir, "with.session");
-    writeFileSync(session, `${records.join("\n")}\n`);
+    await record(session);
     const sessionGz = join(dir, "with2.session.gz");
-    writeFileSync(sessionGz, gzipSync(`${records.join("\n")}\n{"t":3,"n":"P","l":"cut of`));
+    await record(sessionGz);
+    // The second one was cut off mid-record.
+    const records = gunzipSync(readFileSync(sessionGz)).toString().trimEnd().split("\n").length;
+    writeFileSync(sessionGz, gzipSync(`${gunzipSync(readFileSync(sessionGz))}{"t":3,"n":"P","b":"cut of`));
     const warnings: string[] = [];
     const c = await compareRuns([session, sessionGz], WITHOUT, { onWarning: (w) => warnings.push(w) });
     const miss = metric(c, "pcache_miss");
@@ -268,7 +281,9 @@ describe("compare, inputs", () => {
     assert.equal(miss.a.sd, 0);
     near(miss.df, 2, 1e-12);
     assert.ok(miss.p !== null && miss.p < 0.001, `p ${miss.p}`);
-    assert.deepEqual(warnings, [`${sessionGz}:${records.length + 1}: not a JSON record, skipped`]);
+    assert.deepEqual(warnings, [
+      `${sessionGz}:${records + 1}: skipped a torn last line (the recording was cut off)`,
+    ]);
   });
 
   it("reads a gzip console log", async () => {

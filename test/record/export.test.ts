@@ -44,14 +44,15 @@ describe("export", () => {
       ...P.map((l, i) => ({ t: T0 + 1000 + i * 50, n: "P", l })),
       ...M.map((l, i) => ({ t: T0 + 1020 + i * 70, n: "M", l })),
     ].sort((a, b) => a.t - b.t);
-    for (const r of recs) w.line(r.t, r.n, r.l);
+    for (const r of recs) w.chunk(r.t, r.n, `${r.l}\n`);
     w.reconnect(T0 + 5000, "M");
     // Drained at the stop: stamped a little before the status written ahead of it.
     w.status(T0 + 6000, "P", { state: "closed" });
-    w.line(T0 + 5990, "P", "last");
+    // A last line without its line end: complete at the end of the session.
+    w.chunk(T0 + 5990, "P", "last");
     await w.close();
     const w1 = new SessionWriter(one, { nodes: [{ name: "P", source: "sim:P" }], started: T0, host: "lab" });
-    for (const [i, l] of P.entries()) w1.line(T0 + 500 + i * 10, "P", l);
+    for (const [i, l] of P.entries()) w1.chunk(T0 + 500 + i * 10, "P", `${l}\n`);
     await w1.close();
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

@@ -16,7 +16,12 @@ if (!session || !log) {
 }
 const writer = new SessionWriter(session, { nodes: [{ name: "N", source: `file:${log}?from=start` }] });
 const rec = attachRecorder(writer);
-const pipeline = new Pipeline({ dedupReplays: true, onRaw: rec.onRaw, onReconnect: rec.onReconnect });
+const pipeline = new Pipeline({
+  dedupReplays: true,
+  onChunk: rec.onChunk,
+  onIdle: rec.onIdle,
+  onReconnect: rec.onReconnect,
+});
 const monitor = new Monitor(
   [{ name: "N", source: new FileSource({ path: log, fromStart: true }) }],
   pipeline,

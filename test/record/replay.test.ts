@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import type { Alert, AlertChange } from "../../src/engine/alerts.js";
 import type { NodeStatus } from "../../src/live/monitor.js";
 import { Pipeline } from "../../src/pipeline.js";
+import { readSessionLines } from "../../src/record/lines.js";
 import { attachRecorder } from "../../src/record/recorder.js";
 import { replaySession } from "../../src/record/replay.js";
 import { readSession, SessionWriter } from "../../src/record/session.js";
@@ -110,7 +111,8 @@ async function runLive(path: string): Promise<Live> {
   const times: number[] = [];
   const pipeline = new Pipeline({
     dedupReplays: true,
-    onRaw: rec.onRaw,
+    onChunk: rec.onChunk,
+    onIdle: rec.onIdle,
     onReconnect: rec.onReconnect,
     onAlert: (a, c) => {
       changes.push(seen(a, c));
@@ -161,8 +163,8 @@ describe("replay", () => {
     const lines: string[] = [];
     let reconnects = 0;
     let statuses = 0;
+    for await (const x of readSessionLines(path)) if ("l" in x && x.n === "P") lines.push(x.l);
     for await (const x of readSession(path)) {
-      if ("l" in x && x.n === "P") lines.push(x.l);
       if ("r" in x) reconnects++;
       if ("s" in x) statuses++;
     }

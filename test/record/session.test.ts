@@ -14,6 +14,7 @@ import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gunzipSync } from "node:zlib";
 import {
+  isChunk,
   isHeader,
   readSession,
   redactSourceUri,
@@ -42,24 +43,22 @@ async function readAll(path: string): Promise<{ items: SessionItem[]; warnings: 
 function writeSome(w: SessionWriter): void {
   w.status(T0 + 1, "P", { state: "connecting" });
   w.status(T0 + 2, "P", { state: "connected", detail: "/dev/ttyUSB0 at 115200 baud" });
-  w.line(T0 + 10, "P", "[    1.000000] Booting \u001b[31mLegoOS\u001b[0m é");
-  w.line(T0 + 11, "M", "");
+  w.chunk(T0 + 10, "P", "[    1.000000] Booting \u001b[31mLegoOS\u001b[0m é");
+  w.chunk(T0 + 11, "M", "");
   w.reconnect(T0 + 20, "M");
   w.status(T0 + 21, "M", { state: "retrying", retryInMs: 2000, error: "connection refused" });
-  w.line(T0 + 30, "M", 'quote " and \\ backslash');
-  w.lines(T0 + 40, "P", ["[    2.000000] one chunk", "[    2.000001] two lines, \u0007 and all"]);
+  w.chunk(T0 + 30, "M", 'quote " and \\ backslash');
+  w.chunk(T0 + 40, "P", Buffer.from([0x5b, 0xff, 0xfe, 0x5d, 0x1b, 0x0a]));
 }
 
 const EXPECTED = [
   { t: T0 + 1, n: "P", s: { state: "connecting" } },
   { t: T0 + 2, n: "P", s: { state: "connected", detail: "/dev/ttyUSB0 at 115200 baud" } },
-  { t: T0 + 10, n: "P", l: "[    1.000000] Booting \u001b[31mLegoOS\u001b[0m é" },
-  { t: T0 + 11, n: "M", l: "" },
+  { t: T0 + 10, n: "P", b: Buffer.from("[    1.000000] Booting \u001b[31mLegoOS\u001b[0m é") },
   { t: T0 + 20, n: "M", r: 1 },
   { t: T0 + 21, n: "M", s: { state: "retrying", retryInMs: 2000, error: "connection refused" } },
-  { t: T0 + 30, n: "M", l: 'quote " and \\ backslash' },
-  { t: T0 + 40, n: "P", l: "[    2.000000] one chunk" },
-  { t: T0 + 40, n: "P", l: "[    2.000001] two lines, \u0007 and all" },
+  { t: T0 + 30, n: "M", b: Buffer.from('quote " and \\ backslash') },
+  { t: T0 + 40, n: "P", b: Buffer.from([0x5b, 0xff, 0xfe, 0x5d, 0x1b, 0x0a]) },
 ];
 
 describe("session files", () => {
@@ -78,15 +77,16 @@ describe("session files", () => {
       nodes: NODES,
     });
     assert.deepEqual(items.slice(1), EXPECTED);
-    // The file is JSON lines, the header first, as documented; the lines of one chunk share a record.
+    // The file is JSON lines, the header first, as documented; chunks are their bytes in base64, and an
+    // empty chunk is no record.
     const lines = readFileSync(path, "utf8").trimEnd().split("\n");
-    assert.equal(lines.length, EXPECTED.length);
-    assert.deepEqual(JSON.parse(lines[3]!), EXPECTED[2]);
-    assert.deepEqual(JSON.parse(lines.at(-1)!), {
-      t: T0 + 40,
+    assert.equal(lines.length, 1 + EXPECTED.length);
+    assert.deepEqual(JSON.parse(lines[3]!), {
+      t: T0 + 10,
       n: "P",
-      L: ["[    2.000000] one chunk", "[    2.000001] two lines, \u0007 and all"],
+      b: Buffer.from("[    1.000000] Booting \u001b[31mLegoOS\u001b[0m é").toString("base64"),
     });
+    assert.deepEqual(JSON.parse(lines.at(-1)!), { t: T0 + 40, n: "P", b: "W//+XRsK" });
   });
 
   it("reads a version 1 session (one record per line) as before", async () => {
@@ -108,19 +108,23 @@ describe("session files", () => {
     ]);
   });
 
-  it("a chunk record with anything but strings in it is skipped as corrupt", async () => {
+  it("a chunk that is not base64 is skipped as corrupt; an idle record reads back", async () => {
     const path = join(dir, "bad-chunk.jsonl");
     writeFileSync(
       path,
       [
         JSON.stringify({ format: "legowatch-session", version: 2, started: T0, host: "lab1", nodes: NODES }),
-        JSON.stringify({ t: T0 + 10, n: "P", L: ["fine", 3] }),
-        JSON.stringify({ t: T0 + 11, n: "P", L: ["kept"] }),
+        JSON.stringify({ t: T0 + 10, n: "P", b: "not base64!" }),
+        JSON.stringify({ t: T0 + 11, n: "P", b: "a2VwdAo=" }),
+        JSON.stringify({ t: T0 + 12, n: "P", i: 1 }),
         "",
       ].join("\n"),
     );
     const { items, warnings } = await readAll(path);
-    assert.deepEqual(items.slice(1), [{ t: T0 + 11, n: "P", l: "kept" }]);
+    assert.deepEqual(items.slice(1), [
+      { t: T0 + 11, n: "P", b: Buffer.from("kept\n") },
+      { t: T0 + 12, n: "P", i: 1 },
+    ]);
     assert.deepEqual(warnings, [`${path}:2: skipped a corrupt record`]);
   });
 
@@ -142,9 +146,9 @@ describe("session files", () => {
     const w = new SessionWriter(path, { nodes: NODES, started: T0 });
     // The header is there at once.
     assert.equal(readFileSync(path, "utf8").split("\n").length, 2);
-    w.line(T0 + 1, "P", "first");
+    w.chunk(T0 + 1, "P", "first");
     await sleep(300);
-    assert.match(readFileSync(path, "utf8"), /"l":"first"/);
+    assert.match(readFileSync(path, "utf8"), new RegExp(`"b":"${Buffer.from("first").toString("base64")}"`));
     await w.close();
   });
 
@@ -157,8 +161,8 @@ describe("session files", () => {
     const { items, warnings } = await readAll(path);
     assert.deepEqual(items.slice(1), EXPECTED);
     assert.equal(warnings.length, 1);
-    // The header, eight records of writeSome, then the torn one.
-    assert.match(warnings[0]!, new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:10: .*torn`));
+    // The header, seven records of writeSome, then the torn one.
+    assert.match(warnings[0]!, new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:9: .*torn`));
   });
 
   it("skips a corrupt record in the middle with a warning and reads on", async () => {
@@ -212,7 +216,7 @@ describe("session files", () => {
   it("gzip: flushed records can be read while the writer is still open", async () => {
     const path = join(dir, "open.jsonl.gz");
     const w = new SessionWriter(path, { nodes: NODES, started: T0 });
-    for (let i = 0; i < 100; i++) w.line(T0 + i, "P", `line ${i}`);
+    for (let i = 0; i < 100; i++) w.chunk(T0 + i, "P", `line ${i}`);
     await sleep(350);
     // No gzip trailer yet: the file reads as cut short, with every record flushed so far.
     const { items, warnings } = await readAll(path);
@@ -227,7 +231,7 @@ describe("session files", () => {
     const path = join(dir, "cut.jsonl.gz");
     const w = new SessionWriter(path, { nodes: NODES, started: T0, flushMs: 10 });
     for (let i = 0; i < 2000; i++) {
-      w.line(T0 + i, "P", `[ ${i}.000000] some console line number ${i} ${"x".repeat(i % 37)}`);
+      w.chunk(T0 + i, "P", `[ ${i}.000000] some console line number ${i} ${"x".repeat(i % 37)}`);
       if (i % 100 === 99) await sleep(15);
     }
     await w.close();
@@ -237,8 +241,8 @@ describe("session files", () => {
     assert.ok(items.length > 100 && items.length < 2001, `read ${items.length} items`);
     // Lines come back in order, none damaged.
     items.slice(1).forEach((x, i) => {
-      assert.ok("l" in x);
-      assert.match(x.l, new RegExp(`^\\[ ${i}\\.000000\\]`));
+      assert.ok(isChunk(x));
+      assert.match(x.b.toString(), new RegExp(`^\\[ ${i}\\.000000\\]`));
     });
     assert.ok(warnings.some((m) => /cut short/.test(m)));
   });
@@ -246,7 +250,7 @@ describe("session files", () => {
   it("rotation: a new file past maxBytes, each starting with the header; read as one session", async () => {
     const path = join(dir, "rot.jsonl");
     const w = new SessionWriter(path, { nodes: NODES, started: T0, host: "h", maxBytes: 2000 });
-    for (let i = 0; i < 100; i++) w.line(T0 + i, "P", `line ${i} ${"y".repeat(40)}`);
+    for (let i = 0; i < 100; i++) w.chunk(T0 + i, "P", `line ${i} ${"y".repeat(40)}`);
     await w.close();
     assert.ok(w.files.length >= 3, `${w.files.length} files`);
     assert.deepEqual(w.files.slice(0, 3), [path, `${path}.1`, `${path}.2`]);
@@ -269,15 +273,15 @@ describe("session files", () => {
   it("rotation: a left-over part of an earlier session is not read", async () => {
     const path = join(dir, "stale.jsonl");
     const old = new SessionWriter(path, { nodes: NODES, started: T0 - 1000, host: "h", maxBytes: 300 });
-    for (let i = 0; i < 10; i++) old.line(T0 - 1000 + i, "P", `old ${i} ${"z".repeat(40)}`);
+    for (let i = 0; i < 10; i++) old.chunk(T0 - 1000 + i, "P", `old ${i} ${"z".repeat(40)}`);
     await old.close();
     assert.ok(existsSync(`${path}.1`));
     const w = new SessionWriter(path, { nodes: NODES, started: T0, host: "h" });
-    w.line(T0, "P", "new");
+    w.chunk(T0, "P", "new");
     await w.close();
     const { items, warnings } = await readAll(path);
     assert.deepEqual(
-      items.slice(1).map((x) => ("l" in x ? x.l : "")),
+      items.slice(1).map((x) => (isChunk(x) ? x.b.toString() : "")),
       ["new"],
     );
     assert.match(warnings[0]!, /stale\.jsonl\.1: belongs to another session/);
@@ -287,7 +291,7 @@ describe("session files", () => {
     const path = join(dir, "rot.jsonl.gz");
     const w = new SessionWriter(path, { nodes: NODES, started: T0, maxBytes: 200, flushMs: 5 });
     for (let i = 0; i < 50; i++) {
-      w.line(T0 + i, "P", `line ${i} ${Math.random().toString(36)}`);
+      w.chunk(T0 + i, "P", `line ${i} ${Math.random().toString(36)}`);
       await sleep(10);
     }
     await w.close();
