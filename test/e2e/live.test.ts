@@ -128,7 +128,6 @@ describe("live monitoring with real consoles", { timeout: 120_000 }, () => {
       await waitFor(
         () => /P: connected/.test(err) && /M: connected/.test(err),
         `both consoles to connect:\n${err}`,
-        20_000,
       );
       // M: the worker stops making progress, then the memory manager's own report.
       const m = [100, 105, 110, 115, 120]

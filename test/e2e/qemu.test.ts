@@ -83,11 +83,7 @@ describe("live on a real kernel's serial console (QEMU)", {
       qemuErr += b.toString("utf8");
     });
     // Not a TCP probe: QEMU would take the probe as its one client and boot into it.
-    await waitFor(
-      () => /waiting for connection/.test(qemuErr) || qemu?.exitCode !== null,
-      "QEMU to listen",
-      15_000,
-    );
+    await waitFor(() => /waiting for connection/.test(qemuErr) || qemu?.exitCode !== null, "QEMU to listen");
     assert.equal(qemu.exitCode, null, `QEMU exited before listening:\n${qemuErr}`);
 
     let out = "";

@@ -46,7 +46,7 @@ class PtyPair {
 
   async start(): Promise<void> {
     this.socat = spawnTracked("socat", [`pty,raw,echo=0,link=${this.a}`, `pty,raw,echo=0,link=${this.b}`]);
-    await waitFor(() => existsSync(this.a) && existsSync(this.b), "socat's pty links", 5_000);
+    await waitFor(() => existsSync(this.a) && existsSync(this.b), "socat's pty links");
   }
 
   /** Writes to the far end; the handle stays open, since closing the last opener makes socat exit. */
@@ -196,7 +196,7 @@ describe("recording a live watch, and replaying it", { timeout: 120_000 }, () =>
       child.stdout!.on("data", (c: Buffer) => {
         out += c.toString();
       });
-      await waitFor(() => out.includes("connected"), "the recorder to follow its file", 20_000);
+      await waitFor(() => out.includes("connected"), "the recorder to follow its file");
       // A line every 10 ms for 2 s, each stamped with when it was written.
       const written: number[] = [];
       const until = Date.now() + 2000;

@@ -21,7 +21,7 @@ class PtyPair {
 
   async start(): Promise<void> {
     this.socat = spawnTracked("socat", [`pty,raw,echo=0,link=${this.a}`, `pty,raw,echo=0,link=${this.b}`]);
-    await waitFor(() => existsSync(this.a) && existsSync(this.b), "socat's pty links", 5_000);
+    await waitFor(() => existsSync(this.a) && existsSync(this.b), "socat's pty links");
   }
 
   /**
@@ -86,19 +86,14 @@ describe("SerialSource against a socat pty pair", () => {
     await waitFor(
       () => sink.states().some((s) => s === "waiting" || s === "retrying"),
       "waiting after the device vanished",
-      5_000,
     );
     // With the links gone the device is absent, so the source must settle on waiting, not back off.
-    await waitFor(() => sink.states().includes("waiting"), "the waiting state", 5_000);
+    await waitFor(() => sink.states().includes("waiting"), "the waiting state");
     assert.match(sink.statuses.find((s) => s.state === "waiting")?.error ?? "", /ttyA/);
 
     const before = sink.statuses.length;
     await pty.start();
-    await waitFor(
-      () => sink.statuses.slice(before).some((s) => s.state === "connected"),
-      "the reattach",
-      5_000,
-    );
+    await waitFor(() => sink.statuses.slice(before).some((s) => s.state === "connected"), "the reattach");
     await pty.write("[    5.000000] after replug\n");
     await waitFor(() => sink.text.includes("after replug\n"), "a line after the reattach");
     assert.equal(sink.reconnects, 1);
@@ -121,13 +116,13 @@ describe("SerialSource against a socat pty pair", () => {
     });
     sources.push(source);
     source.start(sink);
-    await waitFor(() => sink.states().includes("waiting"), "waiting for the absent device", 3_000);
+    await waitFor(() => sink.states().includes("waiting"), "waiting for the absent device");
     const waiting = sink.statuses.find((s) => s.state === "waiting");
     assert.equal(waiting?.retryInMs, 1_000);
     assert.ok(sink.statuses.every((s) => s.state !== "retrying" && s.state !== "connected"));
 
     await pty.start();
-    await waitFor(() => sink.states().includes("connected"), "the device to be opened", 5_000);
+    await waitFor(() => sink.states().includes("connected"), "the device to be opened");
     await pty.write("[    0.000000] hello late\n");
     await waitFor(() => sink.text.includes("hello late\n"), "a line from the late device");
     assert.equal(sink.reconnects, 0);

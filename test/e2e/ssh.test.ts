@@ -227,7 +227,7 @@ describe("ssh source against a private sshd", { timeout: 120_000 }, () => {
     const commands = readFileSync(d("pids"), "utf8").split("\n").filter(Boolean).map(Number);
     await src.stop();
     assert.equal(lastStatus(sink)?.state, "closed");
-    await waitFor(() => !commands.some(alive), "the remote command to end after stop()", 5_000);
+    await waitFor(() => !commands.some(alive), "the remote command to end after stop()");
   });
 
   it("holds a flood back at the server when the monitor falls behind: every line counted, none dropped", async () => {
