@@ -255,7 +255,13 @@ describe("ssh source against a private sshd", { timeout: 120_000 }, () => {
       FAST,
     );
     sources.push(src);
-    const pipeline = new Pipeline();
+    // A parser slower than any sshd here, whatever the machine: 5 µs more a line (at most 200,000 lines/s).
+    const pipeline = new Pipeline({
+      onLine: () => {
+        const until = performance.now() + 0.005;
+        while (performance.now() < until);
+      },
+    });
     let dropped = 0;
     // A small bound, so that a monitor that did not pause the channel would certainly drop.
     const monitor = new Monitor([{ name: "S", source: src }], pipeline, {
