@@ -329,6 +329,8 @@ async function openRun(path: string): Promise<Readable> {
   if (bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
     const gunzip = createGunzip();
     raw.on("error", (err) => gunzip.destroy(err));
+    // A session is only looked at here and then read again: closing early must close the file too.
+    gunzip.on("close", () => raw.destroy());
     return raw.pipe(gunzip);
   }
   return raw;

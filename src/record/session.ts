@@ -169,8 +169,6 @@ const FLUSH_ABOVE = 64 * 1024;
 interface FileSink {
   /** Bytes on disk so far. */
   readonly bytes: number;
-  /** The header: written before the constructor returns where the file allows, so a full disk shows at once. */
-  writeHeader(text: string): void;
   write(text: string): void;
   close(): Promise<void>;
 }
@@ -186,10 +184,6 @@ class PlainSink implements FileSink {
 
   constructor(path: string) {
     this.fd = openSync(path, "w");
-  }
-
-  writeHeader(text: string): void {
-    this.write(text);
   }
 
   write(text: string): void {
@@ -232,10 +226,6 @@ class GzipSink implements FileSink {
       this.gz.once("error", reject);
     });
     this.done.catch(onError);
-  }
-
-  writeHeader(text: string): void {
-    this.write(text);
   }
 
   write(text: string): void {
@@ -389,7 +379,7 @@ export class SessionWriter {
     const onError = (err: Error) => this.fail(err);
     const sink = this.gzip ? new GzipSink(path, onError) : new PlainSink(path);
     try {
-      sink.writeHeader(`${JSON.stringify(this.header)}\n`);
+      sink.write(`${JSON.stringify(this.header)}\n`);
     } catch (err) {
       sink.close().catch(() => {});
       throw err;
