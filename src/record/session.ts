@@ -9,9 +9,10 @@ import type { SourceState } from "../sources/source.js";
  * A legowatch session file: JSON lines. The first line is a {@link SessionHeader}; every other line is
  * a {@link SessionRecord}, in the order the pipeline saw them:
  *
- * - `{"t":<ms>,"n":"P","b":"<base64>"}`: a chunk of node P's console as received, byte for byte, `t` its
- *   receive time. Base64 rather than a JSON string: it keeps every byte (broken UTF-8, escapes) and costs
- *   a tenth as much to write, so recording a flood stays cheap (version 2);
+ * - `{"t":<ms>,"n":"P","len":<N>}`, then the next line: exactly N bytes of node P's console as received,
+ *   then a `\n` (version 2). The bytes are the console's own, not JSON: every byte survives (broken
+ *   UTF-8, escape sequences), the text stays readable with `less` and `grep`, and writing it costs a copy,
+ *   so recording a flood stays cheap. Only these bytes are not JSON; a reader must skip them by length;
  * - `{"t","n","i":1}`: the node was quiet long enough for its partial line and half-printed reports to be
  *   completed (version 2);
  * - `{"t":<ms>,"n":"P","l":"<raw line>"}`: a physical console line, without its line end (version 1);
@@ -49,7 +50,7 @@ export interface RecordedStatus {
   retryInMs?: number;
 }
 
-/** A chunk of console bytes as received. */
+/** A chunk of console bytes as received (`b`: the bytes after a `len` record). */
 export interface ChunkRecord {
   t: number;
   n: string;
@@ -162,14 +163,16 @@ export interface SessionWriterOptions {
   onError?: (err: Error) => void;
 }
 
-/** Pending text above which a flush happens right away, so a flood cannot pile up in memory. */
+const NEWLINE = Buffer.from("\n");
+
+/** Pending bytes above which a flush happens right away, so a flood cannot pile up in memory. */
 const FLUSH_ABOVE = 64 * 1024;
 
 /** One file being written: plain with synchronous writes, or through a gzip stream. */
 interface FileSink {
   /** Bytes on disk so far. */
   readonly bytes: number;
-  write(text: string): void;
+  write(data: Buffer): void;
   close(): Promise<void>;
 }
 
@@ -186,11 +189,10 @@ class PlainSink implements FileSink {
     this.fd = openSync(path, "w");
   }
 
-  write(text: string): void {
-    const buf = Buffer.from(text, "utf8");
+  write(data: Buffer): void {
     let off = 0;
-    while (off < buf.length) off += writeSync(this.fd, buf, off);
-    this.bytes += buf.length;
+    while (off < data.length) off += writeSync(this.fd, data, off);
+    this.bytes += data.length;
   }
 
   async close(): Promise<void> {
@@ -228,8 +230,8 @@ class GzipSink implements FileSink {
     this.done.catch(onError);
   }
 
-  write(text: string): void {
-    this.gz.write(text);
+  write(data: Buffer): void {
+    this.gz.write(data);
     this.gz.flush(zlibConstants.Z_SYNC_FLUSH);
   }
 
@@ -256,8 +258,9 @@ export class SessionWriter {
   /** The files written so far, in order (`FILE`, then `FILE.1`...). */
   readonly files: string[] = [];
   private sink: FileSink;
-  private pending: string[] = [];
+  private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private pendingRecords = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly gzip: boolean;
   private readonly maxBytes: number;
@@ -287,20 +290,20 @@ export class SessionWriter {
     this.sink = this.startFile(path);
   }
 
-  /** A chunk of `node`'s console received at `t` (ms). */
+  /** A chunk of `node`'s console received at `t` (ms). Kept, not copied: sources never reuse a chunk. */
   chunk(t: number, node: string, bytes: Uint8Array | string): void {
     if (bytes.length === 0) return;
-    // The hot path while recording a flood: base64 is one native pass, and the record needs no escaping.
+    // The hot path while recording a flood: a short JSON line, then the bytes themselves, no encoding.
     let middle = this.middles.get(node);
     if (middle === undefined) {
-      middle = `,"n":${JSON.stringify(node)},"b":"`;
+      middle = `,"n":${JSON.stringify(node)},"len":`;
       this.middles.set(node, middle);
     }
-    const buf =
+    const data =
       typeof bytes === "string"
         ? Buffer.from(bytes, "utf8")
         : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    this.append(`{"t":${JSON.stringify(t)}${middle}${buf.toString("base64")}"}`);
+    this.append(`{"t":${JSON.stringify(t)}${middle}${data.length}}`, data);
   }
 
   /** `node` was quiet at `t` and its pending text was completed. */
@@ -327,11 +330,12 @@ export class SessionWriter {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.pending.length === 0 || this.error) return;
-    const text = `${this.pending.join("\n")}\n`;
-    this.records += this.pending.length;
+    const data = Buffer.concat(this.pending, this.pendingBytes);
+    this.records += this.pendingRecords;
     this.pending = [];
     this.pendingBytes = 0;
-    this.guard(() => this.sink.write(text));
+    this.pendingRecords = 0;
+    this.guard(() => this.sink.write(data));
     // gzip's size is known once zlib has answered, so a .gz file is cut at a later flush.
     if (this.sink.bytes > this.maxBytes && this.records > 0) this.rotate();
   }
@@ -346,10 +350,17 @@ export class SessionWriter {
     if (this.error && !this.onError) throw this.error;
   }
 
-  private append(json: string): void {
+  /** One record: its JSON line, and for a chunk the bytes that follow it. */
+  private append(json: string, data?: Buffer): void {
     if (this.closed || this.error) return;
-    this.pending.push(json);
-    this.pendingBytes += json.length + 1;
+    const line = Buffer.from(`${json}\n`, "utf8");
+    this.pending.push(line);
+    this.pendingBytes += line.length;
+    if (data) {
+      this.pending.push(data, NEWLINE);
+      this.pendingBytes += data.length + 1;
+    }
+    this.pendingRecords++;
     // A plain file's size is exact: cut it right after the record that takes it over the limit.
     if (!this.gzip && this.sink.bytes + this.pendingBytes > this.maxBytes) {
       this.flush();
@@ -379,7 +390,7 @@ export class SessionWriter {
     const onError = (err: Error) => this.fail(err);
     const sink = this.gzip ? new GzipSink(path, onError) : new PlainSink(path);
     try {
-      sink.write(`${JSON.stringify(this.header)}\n`);
+      sink.write(Buffer.from(`${JSON.stringify(this.header)}\n`, "utf8"));
     } catch (err) {
       sink.close().catch(() => {});
       throw err;
@@ -402,6 +413,7 @@ export class SessionWriter {
     this.error = err;
     this.pending = [];
     this.pendingBytes = 0;
+    this.pendingRecords = 0;
     this.onError?.(err);
   }
 }
@@ -421,11 +433,12 @@ export class SessionFormatError extends Error {
 }
 
 /**
- * Reads a session: yields its header, then every record in file order. A torn or corrupt line is
- * skipped with a one-line warning naming the file and line; a gzip file cut short is read up to where
- * it breaks, with a warning. Rotated parts (`FILE.1`, `FILE.2`...) are read on after `FILE` while their
- * header is the same session's (same start and host); their headers are not yielded again.
- * Throws {@link SessionFormatError} when the first line is not a session header; I/O errors reject.
+ * Reads a session: yields its header, then every record in file order. Corrupt lines are skipped with a
+ * one-line warning naming the file and line (one warning for a run of them); a torn last record is
+ * skipped with a warning; a gzip file cut short is read up to where it breaks, with a warning. Rotated
+ * parts (`FILE.1`, `FILE.2`...) are read on after `FILE` while their header is the same session's (same
+ * start and host); their headers are not yielded again. Throws {@link SessionFormatError} when the first
+ * line is not a session header; I/O errors reject.
  */
 export async function* readSession(
   path: string,
@@ -436,11 +449,21 @@ export async function* readSession(
   for (let part = 0; ; part++) {
     const file = part === 0 ? path : `${path}.${part}`;
     if (part > 0 && (o.parts === false || !existsSync(file))) return;
-    let lineNo = 0;
-    for await (const { text, torn } of fileLines(file, onWarning)) {
-      lineNo++;
-      if (lineNo === 1) {
-        const h = parseHeader(text);
+    let bad: { line: number; count: number } | null = null;
+    const reportBad = () => {
+      if (!bad) return;
+      onWarning(
+        bad.count === 1
+          ? `${file}:${bad.line}: skipped a corrupt record`
+          : `${file}:${bad.line}: skipped ${bad.count} corrupt lines`,
+      );
+      bad = null;
+    };
+    let items = 0;
+    for await (const item of fileItems(file, onWarning)) {
+      items++;
+      if (items === 1) {
+        const h = parseHeader(item.text);
         if (!h) {
           if (part === 0) throw new SessionFormatError(`${file}: not a legowatch session file`);
           onWarning(`${file}: not a part of this session (no session header); not read`);
@@ -460,20 +483,23 @@ export async function* readSession(
         }
         continue;
       }
-      if (text.trim() === "") continue;
-      const r = parseRecord(text);
+      if (item.text.trim() === "" && item.data === null) continue;
+      const r = parseRecord(item.text, item.data);
       if (r) {
+        reportBad();
         yield r;
         continue;
       }
-      onWarning(
-        torn
-          ? `${file}:${lineNo}: skipped a torn last line (the recording was cut off)`
-          : `${file}:${lineNo}: skipped a corrupt record`,
-      );
+      if (item.torn) {
+        reportBad();
+        onWarning(`${file}:${item.line}: skipped a torn last record (the recording was cut off)`);
+        continue;
+      }
+      if (bad) bad.count++;
+      else bad = { line: item.line, count: 1 };
     }
-    if (lineNo === 0 && part === 0)
-      throw new SessionFormatError(`${file}: empty, not a legowatch session file`);
+    reportBad();
+    if (items === 0 && part === 0) throw new SessionFormatError(`${file}: empty, not a legowatch session file`);
   }
 }
 
@@ -500,13 +526,13 @@ function parseHeader(text: string): SessionHeader | null {
   };
 }
 
-/** Canonical, padded base64: Node's decoder skips anything else silently, which would hide a corrupt record. */
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 const STATES: readonly string[] = ["connecting", "connected", "waiting", "retrying", "closed"];
 
-/** A record, or null when the line is not one (bad JSON, missing or mistyped fields). */
-export function parseRecord(text: string): SessionRecord | null {
+/**
+ * A record, or null when the line is not one (bad JSON, missing or mistyped fields). `data` is what
+ * followed a `len` line: its bytes, or null when they were missing or not followed by a line end.
+ */
+export function parseRecord(text: string, data: Buffer | null = null): SessionRecord | null {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -517,15 +543,14 @@ export function parseRecord(text: string): SessionRecord | null {
   const x = v as {
     t?: unknown;
     n?: unknown;
-    b?: unknown;
+    len?: unknown;
     i?: unknown;
     l?: unknown;
     s?: unknown;
     r?: unknown;
   };
   if (typeof x.t !== "number" || !Number.isFinite(x.t) || typeof x.n !== "string") return null;
-  if (typeof x.b === "string")
-    return BASE64.test(x.b) ? { t: x.t, n: x.n, b: Buffer.from(x.b, "base64") } : null;
+  if (typeof x.len === "number") return data?.length === x.len ? { t: x.t, n: x.n, b: data } : null;
   if (x.i === 1) return { t: x.t, n: x.n, i: 1 };
   if (typeof x.l === "string") return { t: x.t, n: x.n, l: x.l };
   if (x.r === 1) return { t: x.t, n: x.n, r: 1 };
@@ -541,23 +566,73 @@ export function parseRecord(text: string): SessionRecord | null {
   return null;
 }
 
-/** The lines of a file (gunzipped when it starts with the gzip magic); the last one is `torn` without its `\n`. */
-async function* fileLines(
-  path: string,
-  onWarning: (message: string) => void,
-): AsyncGenerator<{ text: string; torn: boolean }> {
-  const decoder = new TextDecoder();
-  let partial = "";
+/** A line of a session file, with the bytes that follow it when it announces a chunk. */
+interface FileItem {
+  text: string;
+  /** Its line number in the (decompressed) file. */
+  line: number;
+  /** The bytes after a `len` line; null for other lines, or when they were missing or malformed. */
+  data: Buffer | null;
+  /** The last line, without its line end (or a `len` line whose bytes were cut off). */
+  torn: boolean;
+}
+
+/** A chunk record's line, `{"t":...,"len":N}`: N, or null for any other line. */
+function chunkLength(text: string): number | null {
+  const m = /"len":(\d{1,9})\}$/.exec(text);
+  return m && text.startsWith('{"t":') ? Number(m[1]) : null;
+}
+
+/**
+ * The lines of a file (gunzipped when it starts with the gzip magic), each `len` line with the bytes that
+ * follow it. Bytes that are not followed by a line end are not taken: the lines after the `len` line are
+ * read as lines again, so one bad length costs one chunk, not the rest of the file.
+ */
+async function* fileItems(path: string, onWarning: (message: string) => void): AsyncGenerator<FileItem> {
   const chunks = await openDecompressed(path);
+  let buf: Buffer = Buffer.alloc(0);
+  let line = 0;
+  let pending: { text: string; line: number; len: number } | null = null;
+  function* drain(final: boolean): Generator<FileItem> {
+    let pos = 0;
+    for (;;) {
+      if (pending) {
+        if (buf.length - pos < pending.len + 1) break;
+        const p = pending;
+        pending = null;
+        if (buf[pos + p.len] !== 0x0a) {
+          yield { text: p.text, line: p.line, data: null, torn: false };
+          continue;
+        }
+        const data = buf.subarray(pos, pos + p.len);
+        for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, i + 1)) line++;
+        line++;
+        pos += p.len + 1;
+        yield { text: p.text, line: p.line, data, torn: false };
+        continue;
+      }
+      const nl = buf.indexOf(0x0a, pos);
+      if (nl === -1) break;
+      const text = buf.toString("utf8", pos, nl);
+      line++;
+      pos = nl + 1;
+      const len = chunkLength(text);
+      if (len !== null) pending = { text, line, len };
+      else yield { text, line, data: null, torn: false };
+    }
+    buf = buf.subarray(pos);
+    if (!final) return;
+    if (pending) yield { text: pending.text, line: pending.line, data: null, torn: true };
+    else if (buf.length > 0) yield { text: buf.toString("utf8"), line: line + 1, data: null, torn: true };
+  }
   try {
     for await (const chunk of chunks.stream) {
-      const parts = (partial + decoder.decode(chunk as Buffer, { stream: true })).split("\n");
-      partial = parts.pop()!;
-      for (const text of parts) yield { text, torn: false };
+      buf = buf.length === 0 ? (chunk as Buffer) : Buffer.concat([buf, chunk as Buffer]);
+      yield* drain(false);
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    // What zlib decoded before the break was yielded above; a cut-off gzip is the expected way a killed
+    // What zlib decoded before the break was read above; a cut-off gzip is the expected way a killed
     // recorder leaves its file.
     if (!chunks.gzip || (e.code !== "Z_BUF_ERROR" && e.code !== "Z_DATA_ERROR")) throw err;
     onWarning(
@@ -566,8 +641,7 @@ async function* fileLines(
         : `${path}: the compressed data is corrupt (${e.message}); read up to there`,
     );
   }
-  partial += decoder.decode();
-  if (partial !== "") yield { text: partial, torn: true };
+  yield* drain(true);
 }
 
 async function openDecompressed(path: string): Promise<{ stream: Readable; gzip: boolean }> {

@@ -282,7 +282,7 @@ describe("compare, inputs", () => {
     near(miss.df, 2, 1e-12);
     assert.ok(miss.p !== null && miss.p < 0.001, `p ${miss.p}`);
     assert.deepEqual(warnings, [
-      `${sessionGz}:${records + 1}: skipped a torn last line (the recording was cut off)`,
+      `${sessionGz}:${records + 1}: skipped a torn last record (the recording was cut off)`,
     ]);
   });
 
