@@ -387,6 +387,7 @@ async function run(dir: string, tmux: Tmux, clkTck: number): Promise<Result> {
     "&& exec",
     sh(process.execPath),
     "dist/cli.js --no-bell",
+    `--crash-store ${sh(path.join(dir, "crashes"))}`,
     `P=tcp://127.0.0.1:${ports.P}`,
     `M=tcp://127.0.0.1:${ports.M}`,
   ].join(" ");

@@ -2,6 +2,8 @@
 import { Command, CommanderError, Option } from "commander";
 import { findConfig, loadConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
+import { CrashKnowledge } from "./crash/knowledge.js";
+import { type CrashEntry, CrashStore, localMinute } from "./crash/store.js";
 import { SEVERITIES, type Severity } from "./engine/alerts.js";
 import type { LiveHooks } from "./headless/live.js";
 import { runHeadless } from "./headless/live.js";
@@ -17,6 +19,9 @@ import { SessionFormatError, SessionWriter } from "./record/session.js";
 import { parseSourceUri, UriError } from "./sources/uri.js";
 
 const EXIT_USAGE = 2;
+
+/** Commander's way to take an option once per use. */
+const collect = (v: string, prev: string[]) => [...prev, v];
 
 function fail(message: string): never {
   process.stderr.write(`legowatch: ${message}\n`);
@@ -43,6 +48,8 @@ interface LiveOptions {
   json?: boolean;
   failOn?: Severity;
   acceptNewHostKey?: boolean;
+  crashStore?: string;
+  vmlinux?: string[];
 }
 
 const program = new Command("legowatch")
@@ -74,6 +81,16 @@ program
     "with --record: start a new file (FILE.1, FILE.2...) past this size, e.g. 100M",
   )
   .option("--no-bell", "do not ring the bell on a new critical alert")
+  .option(
+    "--crash-store <dir>",
+    "where every crash and warning seen is kept (default $XDG_DATA_HOME/legowatch/crashes)",
+  )
+  .option(
+    "--vmlinux <NODE=PATH>",
+    "a node's kernel image with debug info, crash frames resolved to file:line (repeat per node)",
+    collect,
+    [],
+  )
   .action(async (args: string[], opts: LiveOptions) => {
     // Serial and SSH bindings are loaded only for a live watch.
     const { createSource } = await import("./sources/create.js");
@@ -98,7 +115,7 @@ program
       sources.push({ name: m[1]!, source: m[2]! });
     }
     if (nodes.length === 0) fail("no nodes to watch: give NAME=URI arguments or a config file with nodes");
-    await watch(nodes, sources, opts, config, roles);
+    await watch(nodes, sources, opts, config, roles, true);
   });
 
 /** Runs the screen on a terminal, else headless; exits when done. */
@@ -108,9 +125,12 @@ async function watch(
   opts: LiveOptions,
   config: Config | undefined,
   roles: Record<string, "P" | "M" | "S">,
+  keepHistory: boolean,
 ): Promise<never> {
   const thresholds = config?.alerts;
   const recordTo = opts.record ?? config?.record?.file;
+  const session = recordTo ?? `live on ${new Date().toISOString().slice(0, 16).replace("T", " ")}`;
+  const knowledge = crashKnowledge(opts, config, session, keepHistory);
   const writer = recordTo
     ? new SessionWriter(recordTo, {
         nodes: sources,
@@ -157,7 +177,7 @@ async function watch(
   };
   if (!opts.headless && process.stdout.isTTY && process.stdin.isTTY) {
     const { runTui } = await loadScreen();
-    return finish(await runTui(nodes, { thresholds, roles, bell: opts.bell ?? true, hooks }));
+    return finish(await runTui(nodes, { thresholds, roles, bell: opts.bell ?? true, hooks, knowledge }));
   }
   const stopRequested = new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
@@ -172,6 +192,7 @@ async function watch(
     stderr: process.stderr,
     stopRequested,
     hooks,
+    knowledge,
   });
   return finish(code);
 }
@@ -182,6 +203,62 @@ function parseHostPort(text: string): { host: string; port: number } {
   const port = Number(m?.[2]);
   if (!m || port > 65535) fail(`--metrics ${text}: expected HOST:PORT, e.g. 127.0.0.1:9464`);
   return { host: m[1] || "127.0.0.1", port };
+}
+
+interface ScanCliOptions {
+  node?: string;
+  json?: boolean;
+  failOn?: Severity;
+  config?: string;
+  store?: boolean;
+  crashStore?: string;
+  vmlinux?: string[];
+}
+
+/**
+ * What learns about crashes for a run: kernel images from `--vmlinux NODE=PATH` and the config, and the
+ * crash store when `store` is set. Undefined when there is nothing to learn.
+ */
+function crashKnowledge(
+  opts: { crashStore?: string; vmlinux?: string[] },
+  config: Config | undefined,
+  session: string,
+  store: boolean,
+): CrashKnowledge | undefined {
+  const vmlinux: Record<string, string> = {};
+  for (const n of config?.nodes ?? []) if (n.vmlinux) vmlinux[n.name] = n.vmlinux;
+  for (const v of opts.vmlinux ?? []) {
+    const m = /^([A-Za-z0-9_.:-]+)=(.+)$/.exec(v);
+    if (!m) fail(`--vmlinux ${v}: expected NODE=PATH, e.g. M=build/vmImage`);
+    vmlinux[m[1]!] = m[2]!;
+  }
+  const k = new CrashKnowledge({
+    vmlinux,
+    store: store
+      ? new CrashStore(opts.crashStore ?? CrashStore.defaultDir(), {
+          onWarning: (m) => process.stderr.write(`legowatch: ${m}\n`),
+        })
+      : undefined,
+    session,
+  });
+  return k.enabled ? k : undefined;
+}
+
+/** The crash store as a table, last seen first. */
+function formatCrashes(entries: readonly CrashEntry[], dir: string): string {
+  if (entries.length === 0) return `no crash recorded in ${dir}\n`;
+  const rows = entries.map((e) => [
+    String(e.count),
+    localMinute(e.first.at),
+    localMinute(e.last.at),
+    e.nodes.join(","),
+    e.title,
+  ]);
+  const head = ["count", "first seen", "last seen", "nodes", "title"];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === r.length - 1 ? c : i === 0 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join("  ");
+  return `${[head, ...rows].map(line).join("\n")}\n`;
 }
 
 /** `100M`, `2G`, `500k` or a byte count. */
@@ -204,25 +281,47 @@ program
   .addOption(
     new Option("--fail-on <severity>", "exit 1 when an alert this severe or worse fired").choices(SEVERITIES),
   )
-  .option("--config <file>", "YAML config with alert thresholds and node roles")
-  .action(
-    async (files: string[], opts: { node?: string; json?: boolean; failOn?: Severity; config?: string }) => {
-      const config = opts.config ? loadConfig(opts.config) : undefined;
-      const code = await scan(
-        files.map((f) => parseInput(f, opts.node)),
-        {
-          json: opts.json ?? false,
-          failOn: opts.failOn,
-          thresholds: config?.alerts,
-          roles: config?.roles,
-          stdout: process.stdout,
-          stderr: process.stderr,
-          stdin: process.stdin,
-        },
-      );
-      process.exitCode = code;
-    },
-  );
+  .option("--config <file>", "YAML config with alert thresholds, node roles and kernel images")
+  .option("--store", "record every crash and warning in the crash store (see `legowatch crashes`)")
+  .option("--crash-store <dir>", "the crash store's folder (default $XDG_DATA_HOME/legowatch/crashes)")
+  .option(
+    "--vmlinux <NODE=PATH>",
+    "a node's kernel image with debug info, crash frames resolved to file:line (repeat per node)",
+    collect,
+    [],
+  )
+  .action(async (files: string[], opts: ScanCliOptions) => {
+    const config = opts.config ? loadConfig(opts.config) : undefined;
+    const inputs = files.map((f) => parseInput(f, opts.node));
+    const knowledge = crashKnowledge(opts, config, inputs.map((i) => i.path).join(" "), opts.store ?? false);
+    const code = await scan(inputs, {
+      json: opts.json ?? false,
+      failOn: opts.failOn,
+      thresholds: config?.alerts,
+      roles: config?.roles,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      stdin: process.stdin,
+      knowledge,
+    });
+    process.exitCode = code;
+  });
+
+program
+  .command("crashes")
+  .description("list the crash store: every crash and warning seen, last seen first, with counts")
+  .option("--json", "one JSON object per entry")
+  .option("--crash-store <dir>", "the crash store's folder (default $XDG_DATA_HOME/legowatch/crashes)")
+  .action(async (opts: { json?: boolean; crashStore?: string }) => {
+    const dir = opts.crashStore ?? CrashStore.defaultDir();
+    const store = new CrashStore(dir, { onWarning: (m) => process.stderr.write(`legowatch: ${m}\n`) });
+    const entries = await store.list();
+    if (opts.json) {
+      for (const e of entries) process.stdout.write(`${JSON.stringify(e)}\n`);
+      return;
+    }
+    process.stdout.write(formatCrashes(entries, dir));
+  });
 
 program
   .command("demo")
@@ -257,7 +356,8 @@ program
       name: n.name,
       source: createSource(parseSourceUri(n.source)),
     }));
-    await watch(nodes, sources, opts, undefined, { P: "P", M: "M" });
+    // The simulated crashes are no history of anybody's cluster: the demo keeps none.
+    await watch(nodes, sources, opts, undefined, { P: "P", M: "M" }, false);
   });
 
 program
@@ -275,14 +375,23 @@ program
     new Option("--fail-on <severity>", "exit 1 if an alert this severe or worse fired").choices(SEVERITIES),
   )
   .option("--no-bell", "do not ring the bell on a new critical alert")
-  .action(async (file: string, opts: LiveOptions & { speed: string; from?: string }) => {
+  .option("--store", "record the session's crashes and warnings in the crash store")
+  .option("--crash-store <dir>", "the crash store's folder (default $XDG_DATA_HOME/legowatch/crashes)")
+  .option(
+    "--vmlinux <NODE=PATH>",
+    "a node's kernel image with debug info, crash frames resolved to file:line (repeat per node)",
+    collect,
+    [],
+  )
+  .action(async (file: string, opts: LiveOptions & { speed: string; from?: string; store?: boolean }) => {
+    const knowledge = crashKnowledge(opts, undefined, file, opts.store ?? false);
     const speed = opts.speed === "max" ? "max" : Number(opts.speed);
     if (speed !== "max" && !(speed > 0)) fail(`--speed ${opts.speed}: a positive number, or max`);
     const from = opts.from === undefined ? undefined : Number(opts.from);
     if (from !== undefined && !(from >= 0)) fail(`--from ${opts.from}: seconds from the start, 0 or more`);
     if (!opts.headless && process.stdout.isTTY && process.stdin.isTTY) {
       const { replayTui } = await loadScreen();
-      process.exitCode = await replayTui(file, { speed, from, bell: opts.bell ?? true });
+      process.exitCode = await replayTui(file, { speed, from, bell: opts.bell ?? true, knowledge });
       process.exit();
     }
     const abort = new AbortController();
@@ -296,6 +405,7 @@ program
       stdout: process.stdout,
       stderr: process.stderr,
       signal: abort.signal,
+      knowledge,
     });
   });
 

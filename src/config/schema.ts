@@ -8,6 +8,8 @@ export const NodeSchema = z
     role: z.enum(["P", "M", "S"]).optional(),
     /** A source URI: `serial:...`, `ssh://...`, `tcp://...`, `cmd:...`, `file:...`. */
     source: z.string().min(1),
+    /** The node's kernel image with debug info (`vmlinux`, LegoOS's `vmImage`): crash frames get file:line. */
+    vmlinux: z.string().min(1).optional(),
   })
   .strict();
 

@@ -1,4 +1,11 @@
 import type { Writable } from "node:stream";
+import {
+  type CrashKnowledge,
+  type CrashNotes,
+  type DumpEvent,
+  dumpTitle,
+  withNotes,
+} from "../crash/knowledge.js";
 import { type Alert, type AlertChange, type Severity, severityRank } from "../engine/alerts.js";
 import type { Thresholds } from "../engine/thresholds.js";
 import { type LiveNode, Monitor, type NodeStatus } from "../live/monitor.js";
@@ -20,6 +27,8 @@ export interface HeadlessOptions {
   tickMs?: number;
   /** More hooks on the same pipeline and monitor (a recorder, alert hooks). */
   hooks?: LiveHooks;
+  /** Symbolizes crashes and keeps their history: what it learns is printed after the crash's alert. */
+  knowledge?: CrashKnowledge;
 }
 
 /** Hooks a caller adds to a live watch: the pipeline's and the monitor's. */
@@ -53,6 +62,9 @@ export async function runHeadless(nodes: readonly LiveNode[], o: HeadlessOptions
     onChunk: o.hooks?.onChunk,
     onIdle: o.hooks?.onIdle,
     onReconnect: o.hooks?.onReconnect,
+    onEvent: (e) => {
+      if (o.knowledge?.wants(e)) o.knowledge.note(e);
+    },
     onAlert: (a, change) => {
       o.hooks?.onAlert?.(a, change);
       printAlert(o, a, change);
@@ -63,6 +75,7 @@ export async function runHeadless(nodes: readonly LiveNode[], o: HeadlessOptions
     },
   });
   o.hooks?.onStart?.(pipeline);
+  o.knowledge?.subscribe((e, n) => printNotes(o, e, n));
   let allClosed: () => void = () => {};
   const closed = new Promise<void>((resolve) => {
     allClosed = resolve;
@@ -82,6 +95,7 @@ export async function runHeadless(nodes: readonly LiveNode[], o: HeadlessOptions
   monitor.start();
   await Promise.race([o.stopRequested, failure, closed]);
   await monitor.stop();
+  await o.knowledge?.settle();
   const text = summary(pipeline.engine);
   (o.json ? o.stderr : o.stdout).write(text);
   return code;
@@ -102,6 +116,37 @@ export function printAlert(o: { json: boolean; stdout: Writable }, a: Alert, cha
   const lines = [`${when} ${a.severity.toUpperCase().padEnd(8)} ${a.rule} on ${a.node}: ${a.message}`];
   for (const e of a.evidence) lines.push(`    ${e.node}:${e.line}  ${e.text}`);
   o.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/**
+ * What was learnt about a crash, printed after its alert: text (`12:00:03 P:157 BUG: ... in f: new;
+ * guilty fs/x.c:12`), or a JSON line `{"type":"crash_notes","node","line","title","history",
+ * "guilty_file","frames"}` with the fields of `scan --json`'s crash events.
+ */
+export function printNotes(o: { json: boolean; stdout: Writable }, e: DumpEvent, n: CrashNotes): void {
+  const full = withNotes(e, n) as DumpEvent & Record<string, unknown>;
+  const title = dumpTitle(e);
+  if (o.json) {
+    const { node, line, frames, history, guilty_file, ip_file, symbolize_note, store_error } = full;
+    const notes = {
+      type: "crash_notes",
+      node,
+      line,
+      title,
+      history,
+      guilty_file,
+      ip_file,
+      symbolize_note,
+      store_error,
+    };
+    o.stdout.write(`${JSON.stringify(n.symbolized ? { ...notes, frames } : notes)}\n`);
+    return;
+  }
+  const parts = [n.history ?? n.storeError ?? ""];
+  if (n.symbolized?.guilty) parts.push(`guilty ${n.symbolized.guilty.file}:${n.symbolized.guilty.line}`);
+  if (n.symbolized?.note) parts.push(n.symbolized.note);
+  const said = parts.filter((p) => p !== "").join("; ");
+  if (said) o.stdout.write(`${clock(Date.now())} ${e.node}:${e.line} ${title}: ${said}\n`);
 }
 
 /** One status line: `12:00:01 M: retrying in 2.0 s (connection refused)`, at `at` (ms; default now). */

@@ -1,8 +1,9 @@
 import type { Writable } from "node:stream";
+import type { CrashKnowledge } from "../crash/knowledge.js";
 import { type Severity, severityRank } from "../engine/alerts.js";
 import type { Thresholds } from "../engine/thresholds.js";
 import { replaySession } from "../record/replay.js";
-import { printAlert, statusLine } from "./live.js";
+import { printAlert, printNotes, statusLine } from "./live.js";
 import { summary } from "./summary.js";
 
 /** Options of {@link replayHeadless}. */
@@ -15,6 +16,8 @@ export interface ReplayHeadlessOptions {
   stdout: Writable;
   stderr: Writable;
   signal?: AbortSignal;
+  /** Symbolizes the replayed crashes and records them in the crash store (`--store`). */
+  knowledge?: CrashKnowledge;
 }
 
 /**
@@ -23,6 +26,7 @@ export interface ReplayHeadlessOptions {
  */
 export async function replayHeadless(path: string, o: ReplayHeadlessOptions): Promise<number> {
   let code = 0;
+  o.knowledge?.subscribe((e, n) => printNotes(o, e, n));
   const pipeline = await replaySession(path, {
     speed: o.speed,
     from: o.from,
@@ -30,11 +34,15 @@ export async function replayHeadless(path: string, o: ReplayHeadlessOptions): Pr
     signal: o.signal,
     onWarning: (msg) => o.stderr.write(`legowatch: ${msg}\n`),
     onStatus: (s, at) => o.stderr.write(`${statusLine(s, at)}\n`),
+    onEvent: (e) => {
+      if (o.knowledge?.wants(e)) o.knowledge.note(e);
+    },
     onAlert: (a, change) => {
       printAlert(o, a, change);
       if (change === "fire" && o.failOn && severityRank(a.severity) >= severityRank(o.failOn)) code = 1;
     },
   });
+  await o.knowledge?.settle();
   (o.json ? o.stderr : o.stdout).write(summary(pipeline.engine));
   return code;
 }

@@ -3,6 +3,8 @@ import { createReadStream, statSync } from "node:fs";
 import { basename } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { createGunzip } from "node:zlib";
+import type { CrashKnowledge } from "../crash/knowledge.js";
+import { dumpTitle, withNotes } from "../crash/knowledge.js";
 import { type Alert, type Severity, severityRank } from "../engine/alerts.js";
 import type { Thresholds } from "../engine/thresholds.js";
 import { Pipeline } from "../pipeline.js";
@@ -26,6 +28,11 @@ export interface ScanOptions {
   stdin: Readable;
   /** Inputs at least this large show progress when stderr is a terminal. */
   progressMinBytes?: number;
+  /**
+   * Symbolizes crashes and warnings and records them in the crash store: their JSON gains what was
+   * learnt, in its place in the stream; the text summary lists each crash's history.
+   */
+  knowledge?: CrashKnowledge;
 }
 
 /** A `scan` that could not read an input; what was read before is reported all the same. */
@@ -47,10 +54,19 @@ const PROGRESS_MIN_BYTES = 16 * 1024 * 1024;
  */
 export async function scan(inputs: readonly ScanInput[], o: ScanOptions): Promise<number> {
   const out = new BufferedWriter(o.stdout);
+  const k = o.knowledge;
   const pipeline = new Pipeline({
     thresholds: o.thresholds,
     roles: o.roles,
-    onEvent: o.json ? (e) => out.line(eventJson(e)) : undefined,
+    onEvent: (e) => {
+      if (k?.wants(e)) {
+        const notes = k.note(e);
+        // Reading goes on while a crash is symbolized; its line waits for it, and so do the lines after.
+        if (o.json) out.line(notes.then((n) => eventJson(withNotes(e, n))));
+        return;
+      }
+      if (o.json) out.line(eventJson(e));
+    },
     onAlert: o.json ? (a, change) => change === "resolve" && out.line(alertJson(a)) : undefined,
   });
   let failure: InputError | null = null;
@@ -65,14 +81,29 @@ export async function scan(inputs: readonly ScanInput[], o: ScanOptions): Promis
     }
   }
   pipeline.end();
+  await k?.settle();
   if (o.json) {
     for (const a of pipeline.engine.alerts.active()) out.line(alertJson(a));
   } else {
     out.line(summary(pipeline.engine).trimEnd());
+    if (k) out.line(crashNotes(k));
   }
   await out.drain();
   if (failure) throw failure;
   return failed(pipeline.engine.all, o.failOn) ? 1 : 0;
+}
+
+/** The text summary's part on what the crash store and the kernel images said of each crash. */
+function crashNotes(k: CrashKnowledge): string {
+  const lines = ["Crash history:"];
+  for (const { event: e, notes: n } of k.noted()) {
+    const parts = [n?.history ?? n?.storeError ?? "not recorded"];
+    const s = n?.symbolized;
+    if (s?.guilty) parts.push(`guilty ${s.guilty.file}:${s.guilty.line}`);
+    if (s?.note) parts.push(s.note);
+    lines.push(`  ${e.node}:${e.line} ${dumpTitle(e)}: ${parts.join("; ")}`);
+  }
+  return lines.length > 1 ? lines.join("\n") : "Crash history: no crash or warning seen";
 }
 
 function failed(alerts: readonly Alert[], failOn?: Severity): boolean {
@@ -153,14 +184,15 @@ export function parseInput(arg: string, node?: string): ScanInput {
 
 /** Collects output lines and writes them in large pieces, waiting when the reader is slower. */
 class BufferedWriter {
-  private buf: string[] = [];
+  private buf: (string | Promise<string>)[] = [];
   private size = 0;
 
   constructor(private readonly w: Writable) {}
 
-  line(s: string): void {
+  /** A line, or the promise of one: lines are written in the order given. */
+  line(s: string | Promise<string>): void {
     this.buf.push(s);
-    this.size += s.length;
+    this.size += typeof s === "string" ? s.length : 1024;
   }
 
   async drainIfFull(): Promise<void> {
@@ -169,9 +201,10 @@ class BufferedWriter {
 
   async drain(): Promise<void> {
     if (this.buf.length === 0) return;
-    const text = `${this.buf.join("\n")}\n`;
+    const parts = this.buf;
     this.buf = [];
     this.size = 0;
+    const text = `${(await Promise.all(parts)).join("\n")}\n`;
     if (!this.w.write(text)) await once(this.w, "drain");
   }
 }

@@ -58,6 +58,8 @@ export interface StuckWorkerEvent extends EventBase {
   vaddr?: bigint;
   /** The stuck CPU's instruction pointer symbol from the remote dump (`mlx4_ib_poll_cq+0x378/0x6a0`). */
   rip?: string;
+  /** The remote dump's call trace, when the stuck CPU was in the kernel. */
+  frames?: Frame[];
   /** How many times this same report (worker, op, source, address) was printed in a row, this one included. */
   repeat: number;
   /**

@@ -1,4 +1,4 @@
-import { ipLine, isDumpLine, taskLine } from "./dump.js";
+import { frameLine, ipLine, isDumpLine, taskLine } from "./dump.js";
 import type { EventBase, StuckWorkerEvent } from "./events.js";
 import type { Block, BlockFamily, Feed } from "./family.js";
 import { eventOf, hex } from "./family.js";
@@ -105,6 +105,8 @@ class StuckBlock implements Block {
       const ip = ipLine(t);
       if (ip?.from === "RIP") e.rip = ip.sym;
     }
+    const frame = frameLine(t);
+    if (frame) (e.frames ??= []).push(frame);
     if (e.cpu === undefined) {
       const task = taskLine(t);
       if (task) e.cpu = task.cpu;

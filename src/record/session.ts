@@ -499,7 +499,8 @@ export async function* readSession(
       else bad = { line: item.line, count: 1 };
     }
     reportBad();
-    if (items === 0 && part === 0) throw new SessionFormatError(`${file}: empty, not a legowatch session file`);
+    if (items === 0 && part === 0)
+      throw new SessionFormatError(`${file}: empty, not a legowatch session file`);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { CrashKnowledge } from "../crash/knowledge.js";
 import type { Alert, Severity } from "../engine/alerts.js";
 import type { Engine } from "../engine/engine.js";
 import type { NodeStatus } from "../live/monitor.js";
@@ -45,6 +46,8 @@ export class UiModel {
   version = 0;
   /** The newest critical alert not yet announced by a bell. */
   bell = 0;
+  /** Symbolized frames and crash history, when the run learns about crashes. */
+  knowledge: CrashKnowledge | undefined;
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<() => void>();

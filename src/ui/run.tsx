@@ -1,4 +1,5 @@
 import { render } from "ink";
+import type { CrashKnowledge } from "../crash/knowledge.js";
 import type { Thresholds } from "../engine/thresholds.js";
 import type { LiveHooks } from "../headless/live.js";
 import { type LiveNode, Monitor } from "../live/monitor.js";
@@ -16,6 +17,8 @@ export interface TuiOptions {
   bell?: boolean;
   /** More hooks on the same pipeline and monitor (a recorder, alert hooks). */
   hooks?: LiveHooks;
+  /** Symbolizes crashes and keeps their history; the crash view shows what it learnt. */
+  knowledge?: CrashKnowledge;
 }
 
 // The alternate screen keeps the user's scrollback intact and is left on every way out.
@@ -36,7 +39,10 @@ export async function runTui(nodes: readonly LiveNode[], o: TuiOptions = {}): Pr
     onIdle: o.hooks?.onIdle,
     onReconnect: o.hooks?.onReconnect,
     onLine: (l) => model?.onLine(l),
-    onEvent: (e) => model?.onEvent(e),
+    onEvent: (e) => {
+      model?.onEvent(e);
+      if (o.knowledge?.wants(e)) o.knowledge.note(e);
+    },
     onAlert: (a, change) => {
       o.hooks?.onAlert?.(a, change);
       model?.onAlert(a);
@@ -44,6 +50,8 @@ export async function runTui(nodes: readonly LiveNode[], o: TuiOptions = {}): Pr
   });
   const ui = new UiModel(pipeline.engine);
   model = ui;
+  ui.knowledge = o.knowledge;
+  o.knowledge?.subscribe(() => ui.touch());
   o.hooks?.onStart?.(pipeline);
   const monitor = new Monitor(nodes, pipeline, {
     onStatus: (st) => {
@@ -80,6 +88,8 @@ export interface ReplayTuiOptions {
   from?: number;
   thresholds?: Partial<Thresholds>;
   bell?: boolean;
+  /** Symbolizes the replayed crashes and records them in the crash store (`--store`). */
+  knowledge?: CrashKnowledge;
 }
 
 /**
@@ -97,15 +107,21 @@ export async function replayTui(path: string, o: ReplayTuiOptions): Promise<numb
     thresholds: o.thresholds,
     signal: abort.signal,
     onStart: (pipeline) => {
-      ui = new UiModel(pipeline.engine);
-      const screen = show(ui, o.bell ?? true);
+      const model = new UiModel(pipeline.engine);
+      ui = model;
+      model.knowledge = o.knowledge;
+      o.knowledge?.subscribe(() => model.touch());
+      const screen = show(model, o.bell ?? true);
       app = screen.app;
       leave = screen.leave;
       // Quitting before the end stops the replay.
       void screen.app.waitUntilExit().then(() => abort.abort());
     },
     onLine: (l) => ui?.onLine(l),
-    onEvent: (e) => ui?.onEvent(e),
+    onEvent: (e) => {
+      ui?.onEvent(e);
+      if (o.knowledge?.wants(e)) o.knowledge.note(e);
+    },
     onAlert: (a) => ui?.onAlert(a),
     onStatus: (s) => ui?.onStatus(s),
     onWarning: () => {},

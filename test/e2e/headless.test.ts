@@ -8,9 +8,14 @@ import { tempDir, waitFor } from "./support.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
+const dataHome = tempDir("headless-data");
+after(() => dataHome.remove());
+
 function run(args: string[]) {
   const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli.ts"), ...args], {
     cwd: root,
+    // The crash store of a live run goes under the test's own folder.
+    env: { ...process.env, XDG_DATA_HOME: dataHome.dir },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const r = { child, out: "", err: "", code: null as number | null };

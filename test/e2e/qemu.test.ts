@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -56,11 +57,13 @@ describe("live on a real kernel's serial console (QEMU)", {
     { timeout: 180_000 },
   );
 
+  const dataHome = mkdtempSync(join(tmpdir(), "legowatch-qemu-data-"));
   // Kill what is still running even when an assertion failed half-way.
   after(async () => {
     if (lw) await kill(lw, "SIGKILL");
     if (qemu) await kill(qemu, "SIGKILL");
     await killAll();
+    rmSync(dataHome, { recursive: true, force: true });
   });
 
   it("raises queue-growth, rpc-timeout and the kernel's real crash as JSON alerts, and stops on SIGTERM", {
@@ -91,7 +94,8 @@ describe("live on a real kernel's serial console (QEMU)", {
     lw = spawnTracked(
       process.execPath,
       ["--import", "tsx", "src/cli.ts", "--headless", "--json", `M=tcp://127.0.0.1:${port}`],
-      { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
+      // The crash store of a live run goes under a folder of the test's own.
+      { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, XDG_DATA_HOME: dataHome } },
     );
     lw.stdout?.on("data", (b: Buffer) => {
       out += b.toString("utf8");

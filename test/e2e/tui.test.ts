@@ -59,6 +59,8 @@ describe("the screen in a real terminal", { timeout: 90_000 }, () => {
       JSON.stringify(root),
       "&&",
       "NO_COLOR=1",
+      // The crash store goes under the test's own folder.
+      `XDG_DATA_HOME=${JSON.stringify(join(dir, "data"))}`,
       JSON.stringify(process.execPath),
       "--import tsx src/cli.ts --no-bell",
       `P=serial:${dir}/ttyA`,

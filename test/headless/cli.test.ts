@@ -15,6 +15,8 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 function cli(args: string[], input?: string | Buffer) {
   const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli.ts"), ...args], {
     cwd: root,
+    // A crash store, if any, goes under the test's own folder.
+    env: { ...process.env, XDG_DATA_HOME: join(tmp, "data") },
     input,
     encoding: "utf8",
   });

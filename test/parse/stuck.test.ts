@@ -56,6 +56,19 @@ describe("stuck-worker report, HEAD order (`watchdog:`, dump before `msg`)", () 
     assert.equal(e.type, "stuck_worker");
     assert.deepEqual([e.worker, e.cpu, e.op, e.opName, e.srcNid], [1, 12, 0x30000000, "PCACHE_FLUSH", 2]);
     assert.equal(e.rip, "fit_internal_poll_sendcq+0x6e/0x130");
+    // The dump's call trace, for symbolizing: `?` frames marked unreliable.
+    assert.deepEqual(
+      e.frames?.map((f) => [f.addr, f.sym, f.fn, f.reliable]),
+      [
+        [
+          "ffffffff81071d9e",
+          "fit_send_reply_with_rdma_write_with_imm+0x10e/0x3a0",
+          "fit_send_reply_with_rdma_write_with_imm",
+          true,
+        ],
+        ["ffffffff8102a1b3", "handle_p2m_flush_one+0x53/0x90", "handle_p2m_flush_one", false],
+      ],
+    );
     assert.equal(e.vaddr, undefined);
     assert.equal(e.repeat, 1);
     assert.equal(e.truncated, undefined);

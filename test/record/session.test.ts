@@ -142,7 +142,10 @@ describe("session files", () => {
       const w = new SessionWriter(path, { nodes: NODES, started: T0 });
       const written: Buffer[] = [];
       let seed = 7;
-      const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const rand = () => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed / 2 ** 31;
+      };
       for (let i = 0, total = 0; total < 3 << 20; i++) {
         const data = Buffer.alloc(1 + Math.floor(rand() * 70_000));
         for (let k = 0; k < data.length; k++) data[k] = rand() < 0.05 ? 0x0a : Math.floor(rand() * 256);
@@ -155,7 +158,7 @@ describe("session files", () => {
       assert.deepEqual(warnings, []);
       const chunks = items.filter(isChunk);
       assert.equal(chunks.length, written.length);
-      chunks.forEach((c, i) => assert.ok(c.b.equals(written[i]!), `chunk ${i} of ${name}`));
+      for (const [i, c] of chunks.entries()) assert.ok(c.b.equals(written[i]!), `chunk ${i} of ${name}`);
     }
   });
 

@@ -1,5 +1,6 @@
 import { Box, Text } from "ink";
 import type { ReactNode } from "react";
+import type { CrashNotes } from "../../crash/knowledge.js";
 import type { CrashEvent } from "../../parse/events.js";
 import { useModel } from "../hooks/use-model.js";
 import type { UiModel } from "../model.js";
@@ -50,7 +51,7 @@ export function CrashView({
     );
   }
 
-  const rows = bodyRows(crash, width);
+  const rows = bodyRows(crash, width, model.knowledge?.get(crash));
   const bodyHeight = Math.max(0, height - 3);
   const top = Math.min(Math.max(0, scroll), Math.max(0, rows.length - bodyHeight));
   const shown = rows.slice(top, top + bodyHeight);
@@ -81,7 +82,9 @@ export function CrashView({
 export function crashScrollMax(model: UiModel, alertId: string, width: number, height: number): number {
   const alert = model.engine.all.find((a) => a.id === alertId);
   const crash = alert ? crashOf(model, alert) : undefined;
-  return crash ? Math.max(0, bodyRows(crash, width).length - Math.max(0, height - 3)) : 0;
+  return crash
+    ? Math.max(0, bodyRows(crash, width, model.knowledge?.get(crash)).length - Math.max(0, height - 3))
+    : 0;
 }
 
 /** The top line: the title, bold and coloured, drawn as a border. */
@@ -109,8 +112,8 @@ function contextLine(c: CrashEvent): string {
   return parts.join("  ");
 }
 
-/** Every row of the scrolling body. */
-function bodyRows(c: CrashEvent, width: number): Row[] {
+/** Every row of the scrolling body; `notes` adds the crash's history and its frames' source lines. */
+function bodyRows(c: CrashEvent, width: number, notes: CrashNotes | undefined): Row[] {
   const rows: Row[] = [];
   const text = (key: string, node: ReactNode) => rows.push({ key, node });
   const blank = (key: string) => text(key, <Text> </Text>);
@@ -132,6 +135,10 @@ function bodyRows(c: CrashEvent, width: number): Row[] {
   field("where", c.where);
   field("panic", c.panic);
   field("oops", c.die !== undefined ? `[#${c.die}]` : undefined);
+  field("history", notes?.history ?? notes?.storeError);
+  const s = notes?.symbolized;
+  field("guilty", s?.guilty ? `${s.guilty.fn}  ${s.guilty.file}:${s.guilty.line}` : undefined);
+  field("symbols", s?.note);
   if (c.truncated) {
     text(
       "cut",
@@ -175,12 +182,28 @@ function bodyRows(c: CrashEvent, width: number): Row[] {
     );
     const symWidth = Math.max(...c.frames.map((f) => f.sym.length));
     c.frames.forEach((f, i) => {
+      // Innermost first, as a call trace reads: the functions inlined into this frame, then the frame's own
+      // function at its call site.
+      const locs = s?.frames[i]?.locs ?? [];
+      const own = locs.at(-1);
+      const source = own ? `  ${own.file}:${own.line}` : "";
+      for (const [j, l] of locs.slice(0, -1).entries()) {
+        text(
+          `t-${i}-${j}`,
+          <Text dimColor wrap="truncate">
+            {"  (inlined) "}
+            {l.fn}
+            <Text color="cyan">{`  ${l.file}:${l.line}`}</Text>
+          </Text>,
+        );
+      }
       text(
         `t-${i}`,
         <Text dimColor={!f.reliable} wrap="truncate">
           {f.reliable ? "  " : "? "}
-          {f.addr ? f.sym.padEnd(symWidth) : f.sym}
+          {f.addr || source ? f.sym.padEnd(symWidth) : f.sym}
           {f.addr ? <Text dimColor>{`  ${f.addr}`}</Text> : null}
+          {source ? <Text color="cyan">{source}</Text> : null}
         </Text>,
       );
     });
