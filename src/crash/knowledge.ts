@@ -46,6 +46,8 @@ export class CrashKnowledge {
   private readonly pending = new Map<string, Promise<CrashNotes>>();
   private readonly symbolizers = new Map<string, ImageSymbolizer>();
   private readonly listeners = new Set<(e: DumpEvent, n: CrashNotes) => void>();
+  /** The work, one crash at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: CrashKnowledgeOptions) {}
 
@@ -74,7 +76,7 @@ export class CrashKnowledge {
       const old = this.events.shift()!;
       this.notes.delete(key(old));
     }
-    const p = this.learn(e).then((n) => {
+    const p = this.serially(() => this.learn(e)).then((n) => {
       if (this.events.includes(e)) this.notes.set(k, n);
       this.pending.delete(k);
       for (const f of this.listeners) f(e, n);
@@ -103,6 +105,16 @@ export class CrashKnowledge {
   /** Resolves when everything started so far is done. */
   async settle(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending.values()]);
+  }
+
+  /**
+   * Runs `f` after the work queued before it, each in a later turn of the event loop: a burst of crashes
+   * starts no process while the parser is busy with it, and never hundreds of them at once.
+   */
+  private serially<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => new Promise<void>((r) => setImmediate(r))).then(f);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private async learn(e: DumpEvent): Promise<CrashNotes> {

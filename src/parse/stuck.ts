@@ -106,7 +106,10 @@ class StuckBlock implements Block {
       if (ip?.from === "RIP") e.rip = ip.sym;
     }
     const frame = frameLine(t);
-    if (frame) (e.frames ??= []).push(frame);
+    if (frame) {
+      e.frames ??= [];
+      e.frames.push(frame);
+    }
     if (e.cpu === undefined) {
       const task = taskLine(t);
       if (task) e.cpu = task.cpu;
