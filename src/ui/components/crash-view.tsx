@@ -131,7 +131,8 @@ function bodyRows(c: CrashEvent, width: number, notes: CrashNotes | undefined): 
   const at = c.ts !== null ? `${c.ts.toFixed(6)} s, ` : "";
   field("at", `${at}line ${c.line} (${c.kind})`);
   field("address", c.address);
-  field("ip", c.ip);
+  const ipLoc = notes?.symbolized?.ip?.locs[0];
+  field("ip", c.ip && ipLoc ? `${c.ip}  ${ipLoc.file}:${ipLoc.line}` : c.ip);
   field("where", c.where);
   field("panic", c.panic);
   field("oops", c.die !== undefined ? `[#${c.die}]` : undefined);
