@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { SessionWriter } from "../../src/record/session.js";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -63,6 +64,35 @@ describe("crash history across runs", () => {
       assert.match((await cli(other, "crashes")).stdout, /^no crash recorded in /);
       const stored = await cli(other, "scan", "--store", `M=${seed("b04.log")}`);
       assert.match(stored.stdout, /^Crash history:\n {2}M:\d+ BUG: .* in ib_mad_completion_handler: new$/m);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it("replay --store --headless says what the store knew, after the crash's alert", async () => {
+    const other = mkdtempSync(join(tmpdir(), "legowatch-history-"));
+    try {
+      const session = join(other, "run.jsonl");
+      const w = new SessionWriter(session, {
+        nodes: [{ name: "M", source: "serial:/dev/ttyS1" }],
+        started: 1_000,
+      });
+      w.chunk(2_000, "M", readFileSync(seed("b04.log")));
+      await w.close();
+      const replay = () => cli(other, "replay", "--store", "--headless", "--speed", "max", session);
+      const first = (await replay()).stdout;
+      const alertAt = first.search(/CRITICAL crash on M: /);
+      const noteAt = first.search(/M:\d+ BUG: .* in ib_mad_completion_handler: new$/m);
+      assert.ok(alertAt >= 0 && noteAt > alertAt, first);
+      assert.match((await replay()).stdout, /in ib_mad_completion_handler: seen 1 time before, first on /);
+      const json = (await cli(other, "replay", "--headless", "--json", "--speed", "max", "--store", session))
+        .stdout;
+      const notes = json
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; history?: string })
+        .find((o) => o.type === "crash_notes");
+      assert.match(notes?.history ?? "", /^seen 2 times before/);
     } finally {
       rmSync(other, { recursive: true, force: true });
     }
