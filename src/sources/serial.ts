@@ -115,6 +115,9 @@ export class SerialSource implements Source {
   }
 }
 
+/** How often an open port's device node is checked for still being there, ms. */
+const PRESENCE_CHECK_MS = 1000;
+
 /** One open port: forwards its bytes and settles `closed` when the port goes away. */
 class SerialConnection implements Connection {
   readonly closed: Promise<void>;
@@ -131,13 +134,31 @@ class SerialConnection implements Connection {
     port.once("close", release);
     port.on("data", onData);
     this.closed = new Promise<void>((resolve, reject) => {
+      // The port does not always hear of its device going away (a pty whose master died can stay quiet),
+      // so the device node is looked at too.
+      const watch = setInterval(() => {
+        void present(port.path).then((here) => {
+          if (here || this.closing) return;
+          settle(new WaitingError(`${port.path}: device disconnected`));
+          if (port.isOpen) port.close(() => undefined);
+        });
+      }, PRESENCE_CHECK_MS);
+      watch.unref();
+      let settled = false;
+      const settle = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(watch);
+        if (err) reject(err);
+        else resolve();
+      };
       port.on("error", (err: Error) => {
         if (port.isOpen) port.close(() => undefined);
-        reject(err);
+        settle(err);
       });
       port.once("close", (err: (Error & { disconnected?: boolean }) | null) => {
-        if (this.closing || !err) resolve();
-        else this.vanished(err).then(reject, reject);
+        if (this.closing || !err) settle();
+        else this.vanished(err).then(settle, settle);
       });
     });
     // The reconnector may drop a connection without awaiting it (stopped while opening): never leave
