@@ -32,6 +32,8 @@ export interface CrashKnowledgeOptions {
 
 /** Crashes kept with their notes: a crash storm left running for days must not grow without bound. */
 const MAX_NOTED = 1000;
+/** Reports waiting to be learnt about, at most. */
+const MAX_PENDING = 256;
 
 const key = (e: { node: string; line: number }) => `${e.node}\u0000${e.line}`;
 
@@ -71,6 +73,11 @@ export class CrashKnowledge {
     const k = key(e);
     const known = this.pending.get(k);
     if (known) return known;
+    const done = this.notes.get(k);
+    if (done) return Promise.resolve(done);
+    // A WARN_ON in a loop must not queue work (and store writes) without end: past a bound, say so.
+    if (this.pending.size >= MAX_PENDING)
+      return Promise.resolve({ storeError: `${MAX_PENDING} reports already waiting; this one was skipped` });
     this.events.push(e);
     if (this.events.length > MAX_NOTED) {
       const old = this.events.shift()!;
