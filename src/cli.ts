@@ -21,7 +21,7 @@ import { parseSourceUri, UriError } from "./sources/uri.js";
 const EXIT_USAGE = 2;
 
 /** Commander's way to take an option once per use. */
-const collect = (v: string, prev: string[]) => [...prev, v];
+const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 function fail(message: string): never {
   process.stderr.write(`legowatch: ${message}\n`);
@@ -89,7 +89,6 @@ program
     "--vmlinux <NODE=PATH>",
     "a node's kernel image with debug info, crash frames resolved to file:line (repeat per node)",
     collect,
-    [],
   )
   .action(async (args: string[], opts: LiveOptions) => {
     // Serial and SSH bindings are loaded only for a live watch.
@@ -288,7 +287,6 @@ program
     "--vmlinux <NODE=PATH>",
     "a node's kernel image with debug info, crash frames resolved to file:line (repeat per node)",
     collect,
-    [],
   )
   .action(async (files: string[], opts: ScanCliOptions) => {
     const config = opts.config ? loadConfig(opts.config) : undefined;
@@ -381,7 +379,6 @@ program
     "--vmlinux <NODE=PATH>",
     "a node's kernel image with debug info, crash frames resolved to file:line (repeat per node)",
     collect,
-    [],
   )
   .action(async (file: string, opts: LiveOptions & { speed: string; from?: string; store?: boolean }) => {
     const knowledge = crashKnowledge(opts, undefined, file, opts.store ?? false);
