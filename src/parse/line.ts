@@ -22,12 +22,25 @@ export interface LogLine {
 }
 
 /**
- * Reads the printk stamp `[%5lu.%06lu] ` at the start of a line. Returns the kernel time in
- * seconds and where the message starts, or null. Hand-written because it runs on every line.
+ * Where a `<N>` log level at the start of a line ends (0 when there is none): consoles that print
+ * levels (`console_loglevel` dumps, `/dev/kmsg` readers) put it before the stamp.
+ */
+export function levelEnd(text: string): number {
+  if (text.charCodeAt(0) !== 60 /* < */) return 0;
+  let i = 1;
+  for (let c = text.charCodeAt(i); c >= 48 && c <= 57 && i < 4; c = text.charCodeAt(++i));
+  return i > 1 && text.charCodeAt(i) === 62 /* > */ ? i + 1 : 0;
+}
+
+/**
+ * Reads the printk stamp `[%5lu.%06lu] ` at the start of a line, after a `<N>` level if any, and the
+ * caller tag `[  T123]`/`[  C1]` a CONFIG_PRINTK_CALLER kernel prints after it. Returns the kernel time
+ * in seconds and where the message starts, or null. Hand-written because it runs on every line.
  */
 export function readStamp(text: string): { ts: number; at: number } | null {
-  if (text.charCodeAt(0) !== 91 /* [ */) return null;
-  let i = 1;
+  const start = levelEnd(text);
+  if (text.charCodeAt(start) !== 91 /* [ */) return null;
+  let i = start + 1;
   const n = text.length;
   while (i < n && text.charCodeAt(i) === 32) i++;
   let secs = 0;
@@ -43,8 +56,20 @@ export function readStamp(text: string): { ts: number; at: number } | null {
   }
   if (text.charCodeAt(i) !== 93 /* ] */) return null;
   i++;
+  if (text.charCodeAt(i) === 91 /* [ */) i = callerTagEnd(text, i);
   if (text.charCodeAt(i) === 32) i++;
   return { ts: secs + micros / 1e6, at: i };
+}
+
+/** After a caller tag `[  T123]` or `[  C1]` starting at `i`, or `i` itself when there is none. */
+function callerTagEnd(text: string, i: number): number {
+  let j = i + 1;
+  while (text.charCodeAt(j) === 32) j++;
+  const c = text.charCodeAt(j);
+  if (c !== 84 /* T */ && c !== 67 /* C */) return i;
+  const digits = ++j;
+  while (text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
+  return j > digits && text.charCodeAt(j) === 93 /* ] */ ? j + 1 : i;
 }
 
 /** Formats kernel seconds the way printk does, for messages and evidence. */
@@ -71,7 +96,9 @@ export class Stamper {
       this.stamped = true;
       line = { node: this.node, lineNo, ts: stamp.ts, msg: text.slice(stamp.at), text, arrival, cont: false };
     } else {
-      line = { node: this.node, lineNo, ts: null, msg: text, text, arrival, cont: this.stamped };
+      const level = levelEnd(text);
+      const msg = level > 0 ? text.slice(level) : text;
+      line = { node: this.node, lineNo, ts: null, msg, text, arrival, cont: this.stamped };
     }
     if (truncated) line.truncated = true;
     return line;

@@ -24,6 +24,7 @@ export const MAX_LINE_LENGTH = 64 * 1024;
 // Printk stamps at least one character into a line: where a printk had no trailing newline the next one
 // lands on the same physical line, so every stamp after the first starts a new logical line.
 const STAMP_INSIDE = /\[\s*\d+\.\d{6}\]/g;
+const LEVEL = /^<\d{1,3}>$/;
 // C0 (except tab), DEL and C1 controls. Cheap test first: most console lines have none.
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 const CONTROL_ALL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
@@ -294,6 +295,8 @@ export function splitAtStamps(text: string): string[] {
   for (let m = STAMP_INSIDE.exec(text); m !== null; m = STAMP_INSIDE.exec(text)) {
     if (m.index > from) {
       const piece = text.slice(from, m.index);
+      // A `<N>` log level before the first stamp belongs to that stamp's line.
+      if (from === 0 && LEVEL.test(piece)) continue;
       if (from > 0 || piece.trim().length > 0) parts.push(piece.replace(/\s+$/, ""));
     }
     from = m.index;
