@@ -1,12 +1,9 @@
-import { open } from "node:fs/promises";
 import { basename } from "node:path";
-import type { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 import { InputError } from "../headless/scan.js";
 import type { ParsedEvent } from "../parse/events.js";
 import { Pipeline } from "../pipeline.js";
 import { replaySession } from "./replay.js";
-import { SESSION_FORMAT } from "./session.js";
+import { openDecompressed, SESSION_FORMAT } from "./session.js";
 
 /**
  * `legowatch compare`: are two groups of runs different? Every profile-point table and counter dump
@@ -287,7 +284,7 @@ async function readRun(
   onEvent: (e: ParsedEvent) => void,
   warn: (m: string) => void,
 ): Promise<void> {
-  const stream = await openRun(path);
+  const { stream } = await openDecompressed(path);
   const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   // Look at the first line: a session file says so there.
   let head = Buffer.alloc(0);
@@ -318,22 +315,6 @@ function isSessionHeader(line: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** The file's bytes, gunzipped when it starts with the gzip magic. */
-async function openRun(path: string): Promise<Readable> {
-  const fh = await open(path, "r");
-  const magic = Buffer.alloc(2);
-  const { bytesRead } = await fh.read(magic, 0, 2, 0);
-  const raw = fh.createReadStream({ start: 0, highWaterMark: 1 << 20 });
-  if (bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
-    const gunzip = createGunzip();
-    raw.on("error", (err) => gunzip.destroy(err));
-    // A session is only looked at here and then read again: closing early must close the file too.
-    gunzip.on("close", () => raw.destroy());
-    return raw.pipe(gunzip);
-  }
-  return raw;
 }
 
 function nodeName(path: string): string {

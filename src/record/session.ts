@@ -645,12 +645,15 @@ async function* fileItems(path: string, onWarning: (message: string) => void): A
   yield* drain(true);
 }
 
-async function openDecompressed(path: string): Promise<{ stream: Readable; gzip: boolean }> {
+/** A file's bytes, gunzipped when it starts with the gzip magic (sessions, and logs given to `compare`). */
+export async function openDecompressed(path: string): Promise<{ stream: Readable; gzip: boolean }> {
   const magic = await readMagic(path);
   const raw = createReadStream(path, { highWaterMark: 1 << 20 });
   if (magic[0] !== 0x1f || magic[1] !== 0x8b) return { stream: raw, gzip: false };
   const gunzip = createGunzip();
   raw.on("error", (err) => gunzip.destroy(err));
+  // A reader that stops early (destroys the stream) must close the file too.
+  gunzip.on("close", () => raw.destroy());
   return { stream: raw.pipe(gunzip), gzip: true };
 }
 
