@@ -68,6 +68,11 @@ export class CrashKnowledge {
     return e.type === "stuck_worker" ? image && e.repeat === 1 : image || this.o.store !== undefined;
   }
 
+  /** {@link note} for an event it {@link wants}, from a pipeline's `onEvent`; null for any other event. */
+  offer(e: ParsedEvent): Promise<CrashNotes> | null {
+    return this.wants(e) ? this.note(e) : null;
+  }
+
   /** Starts learning about `e` (once per event); resolves with its notes. */
   note(e: DumpEvent): Promise<CrashNotes> {
     const k = key(e);

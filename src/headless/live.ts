@@ -63,7 +63,7 @@ export async function runHeadless(nodes: readonly LiveNode[], o: HeadlessOptions
     onIdle: o.hooks?.onIdle,
     onReconnect: o.hooks?.onReconnect,
     onEvent: (e) => {
-      if (o.knowledge?.wants(e)) o.knowledge.note(e);
+      o.knowledge?.offer(e);
     },
     onAlert: (a, change) => {
       o.hooks?.onAlert?.(a, change);

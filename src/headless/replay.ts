@@ -35,7 +35,7 @@ export async function replayHeadless(path: string, o: ReplayHeadlessOptions): Pr
     onWarning: (msg) => o.stderr.write(`legowatch: ${msg}\n`),
     onStatus: (s, at) => o.stderr.write(`${statusLine(s, at)}\n`),
     onEvent: (e) => {
-      if (o.knowledge?.wants(e)) o.knowledge.note(e);
+      o.knowledge?.offer(e);
     },
     onAlert: (a, change) => {
       printAlert(o, a, change);

@@ -4,7 +4,7 @@ import { basename } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { CrashKnowledge } from "../crash/knowledge.js";
-import { dumpTitle, withNotes } from "../crash/knowledge.js";
+import { type DumpEvent, dumpTitle, withNotes } from "../crash/knowledge.js";
 import { type Alert, type Severity, severityRank } from "../engine/alerts.js";
 import type { Thresholds } from "../engine/thresholds.js";
 import { Pipeline } from "../pipeline.js";
@@ -59,13 +59,10 @@ export async function scan(inputs: readonly ScanInput[], o: ScanOptions): Promis
     thresholds: o.thresholds,
     roles: o.roles,
     onEvent: (e) => {
-      if (k?.wants(e)) {
-        const notes = k.note(e);
-        // Reading goes on while a crash is symbolized; its line waits for it, and so do the lines after.
-        if (o.json) out.line(notes.then((n) => eventJson(withNotes(e, n))));
-        return;
-      }
-      if (o.json) out.line(eventJson(e));
+      const notes = k?.offer(e);
+      if (!o.json) return;
+      // Reading goes on while a crash is symbolized; its line waits for it, and so do the lines after.
+      out.line(notes ? notes.then((n) => eventJson(withNotes(e as DumpEvent, n))) : eventJson(e));
     },
     onAlert: o.json ? (a, change) => change === "resolve" && out.line(alertJson(a)) : undefined,
   });

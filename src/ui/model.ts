@@ -46,7 +46,7 @@ export class UiModel {
   version = 0;
   /** The newest critical alert not yet announced by a bell. */
   bell = 0;
-  /** Symbolized frames and crash history, when the run learns about crashes. */
+  /** Symbolized frames and crash history, when the run learns about crashes (see {@link learnFrom}). */
   knowledge: CrashKnowledge | undefined;
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
@@ -59,6 +59,12 @@ export class UiModel {
     logCapacity = 20_000,
   ) {
     this.log = new LogStore(logCapacity);
+  }
+
+  /** Shows what `k` learns about crashes, redrawing as it arrives. */
+  learnFrom(k: CrashKnowledge | undefined): void {
+    this.knowledge = k;
+    k?.subscribe(() => this.touch());
   }
 
   /** The wall clock, for ages and countdowns. */

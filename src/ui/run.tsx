@@ -41,7 +41,7 @@ export async function runTui(nodes: readonly LiveNode[], o: TuiOptions = {}): Pr
     onLine: (l) => model?.onLine(l),
     onEvent: (e) => {
       model?.onEvent(e);
-      if (o.knowledge?.wants(e)) o.knowledge.note(e);
+      o.knowledge?.offer(e);
     },
     onAlert: (a, change) => {
       o.hooks?.onAlert?.(a, change);
@@ -50,8 +50,7 @@ export async function runTui(nodes: readonly LiveNode[], o: TuiOptions = {}): Pr
   });
   const ui = new UiModel(pipeline.engine);
   model = ui;
-  ui.knowledge = o.knowledge;
-  o.knowledge?.subscribe(() => ui.touch());
+  ui.learnFrom(o.knowledge);
   o.hooks?.onStart?.(pipeline);
   const monitor = new Monitor(nodes, pipeline, {
     onStatus: (st) => {
@@ -107,11 +106,9 @@ export async function replayTui(path: string, o: ReplayTuiOptions): Promise<numb
     thresholds: o.thresholds,
     signal: abort.signal,
     onStart: (pipeline) => {
-      const model = new UiModel(pipeline.engine);
-      ui = model;
-      model.knowledge = o.knowledge;
-      o.knowledge?.subscribe(() => model.touch());
-      const screen = show(model, o.bell ?? true);
+      ui = new UiModel(pipeline.engine);
+      ui.learnFrom(o.knowledge);
+      const screen = show(ui, o.bell ?? true);
       app = screen.app;
       leave = screen.leave;
       // Quitting before the end stops the replay.
@@ -120,7 +117,7 @@ export async function replayTui(path: string, o: ReplayTuiOptions): Promise<numb
     onLine: (l) => ui?.onLine(l),
     onEvent: (e) => {
       ui?.onEvent(e);
-      if (o.knowledge?.wants(e)) o.knowledge.note(e);
+      o.knowledge?.offer(e);
     },
     onAlert: (a) => ui?.onAlert(a),
     onStatus: (s) => ui?.onStatus(s),

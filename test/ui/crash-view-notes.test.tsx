@@ -85,7 +85,7 @@ describe("CrashView with what legowatch learnt about the crash", () => {
       onLine: (l) => model?.onLine(l),
       onEvent: (e) => {
         model?.onEvent(e);
-        if (knowledge.wants(e)) void knowledge.note(e);
+        void knowledge.offer(e);
       },
       onAlert: (a) => model?.onAlert(a),
     });
