@@ -1,5 +1,6 @@
 import type { Alert } from "../engine/alerts.js";
 import type { ParsedEvent } from "../parse/events.js";
+import { putOwn } from "../parse/family.js";
 
 /**
  * JSON for one event or alert, one object per line. BigInt values (u64 counters, addresses) are
@@ -19,7 +20,7 @@ export function eventJson(e: ParsedEvent): string {
   const src = e as unknown as Record<string, unknown>;
   for (const k in src) {
     if (k === "type" || k === "node" || k === "ts" || k === "line") continue;
-    put(o, k, withoutBigInts(src[k]));
+    putOwn(o, k, withoutBigInts(src[k]));
   }
   return JSON.stringify(o);
 }
@@ -35,15 +36,8 @@ export function withoutBigInts(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutBigInts);
   const out: Record<string, unknown> = {};
   const src = v as Record<string, unknown>;
-  for (const k in src) put(out, k, withoutBigInts(src[k]));
+  for (const k in src) putOwn(out, k, withoutBigInts(src[k]));
   return out;
-}
-
-/** `o[k] = v` as a plain own key, even for `__proto__`, whose assignment would set the prototype. */
-function put(o: Record<string, unknown>, k: string, v: unknown): void {
-  if (k === "__proto__")
-    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
 }
 
 function holdsBigInt(v: object): boolean {

@@ -69,13 +69,18 @@ export function eventOf<E extends ParsedEvent>(
     type,
   };
   const src = fields as Record<string, unknown> | undefined;
-  for (const k in src) {
-    // As spread does it: `__proto__` becomes a key of its own, where assigning it would set the prototype.
-    if (k === "__proto__")
-      Object.defineProperty(e, k, { value: src[k], enumerable: true, writable: true, configurable: true });
-    else e[k] = src[k];
-  }
+  for (const k in src) putOwn(e, k, src[k]);
   return e as unknown as E;
+}
+
+/**
+ * `o[k] = v` as spread would do it: a plain own key, even for `__proto__`, whose assignment would set
+ * the prototype instead.
+ */
+export function putOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === "__proto__")
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 /** `0x1f`, `1f` or `(null)` as printed by `%p`/`%#lx`, exact beyond 2^53. Null when not hex. */
