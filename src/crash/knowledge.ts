@@ -1,21 +1,19 @@
 import type { CrashEvent, ParsedEvent, StuckWorkerEvent } from "../parse/events.js";
-import { type CrashEntry, type CrashStore, describeHistory } from "./store.js";
+import { type CrashStore, describeHistory } from "./store.js";
 import { ImageSymbolizer, type Symbolized } from "./symbolize.js";
 
 /** The events with a stack worth knowing about: crashes, warnings and stuck workers' remote dumps. */
 export type DumpEvent = CrashEvent | StuckWorkerEvent;
 
 /** True for the events {@link CrashKnowledge.note} takes. */
-export const isDumpEvent = (e: ParsedEvent): e is DumpEvent =>
+const isDumpEvent = (e: ParsedEvent): e is DumpEvent =>
   e.type === "crash" || e.type === "warning" || e.type === "stuck_worker";
 
 /** What legowatch learnt about one crash, warning or stuck worker, after the fact. */
 export interface CrashNotes {
   /** Its frames resolved against the node's kernel image, when one was given. */
   symbolized?: Symbolized;
-  /** The crash store's entry before this sighting (null: never seen), when a store is kept (crashes and warnings). */
-  before?: CrashEntry | null;
-  /** `new`, or `seen 3 times before, first on ...`, when a store is kept. */
+  /** `new`, or `seen 3 times before, first on ...`, when a store is kept (crashes and warnings). */
   history?: string;
   /** Why the store could not be updated. */
   storeError?: string;
@@ -143,7 +141,6 @@ export class CrashKnowledge {
           session: this.o.session,
           report: e.report,
         });
-        out.before = before;
         out.history = describeHistory(before);
       } catch (err) {
         out.storeError = `crash store: ${(err as Error).message}`;
@@ -163,6 +160,21 @@ export class CrashKnowledge {
   }
 }
 
+/** `file:line`, as notes, JSON and the screen write a source location. */
+export const sourceOf = (l: { file: string; line: number }): string => `${l.file}:${l.line}`;
+
+/**
+ * The notes in one line: the history (or why there is none, else `unknown`), the guilty line, a note on
+ * symbols; `new; guilty fs/x.c:12`.
+ */
+export function describeNotes(n: CrashNotes | undefined, unknown = ""): string {
+  const parts = [n?.history ?? n?.storeError ?? unknown];
+  const s = n?.symbolized;
+  if (s?.guilty) parts.push(`guilty ${sourceOf(s.guilty)}`);
+  if (s?.note) parts.push(s.note);
+  return parts.filter((p) => p !== "").join("; ");
+}
+
 /** What the notes of `e` are about: a crash's title, or the stuck worker. */
 export function dumpTitle(e: DumpEvent): string {
   return e.type === "stuck_worker" ? `worker[${e.worker}] stuck` : e.title;
@@ -177,12 +189,12 @@ export function withNotes<E extends DumpEvent>(e: E, n: CrashNotes | undefined):
   const out = { ...e } as E & Record<string, unknown>;
   const s = n.symbolized;
   if (s) {
-    if (s.ip?.locs[0]) out.ip_file = `${s.ip.locs[0].file}:${s.ip.locs[0].line}`;
+    if (s.ip?.locs[0]) out.ip_file = sourceOf(s.ip.locs[0]);
     out.frames = (e.frames ?? []).map((f, i) => {
       const loc = s.frames[i]?.locs[0];
       return loc ? { ...f, file: loc.file, line: loc.line } : f;
     });
-    if (s.guilty) out.guilty_file = `${s.guilty.file}:${s.guilty.line}`;
+    if (s.guilty) out.guilty_file = sourceOf(s.guilty);
     if (s.note) out.symbolize_note = s.note;
   }
   if (n.history) out.history = n.history;

@@ -3,6 +3,7 @@ import {
   type CrashKnowledge,
   type CrashNotes,
   type DumpEvent,
+  describeNotes,
   dumpTitle,
   withNotes,
 } from "../crash/knowledge.js";
@@ -142,10 +143,7 @@ export function printNotes(o: { json: boolean; stdout: Writable }, e: DumpEvent,
     o.stdout.write(`${JSON.stringify(n.symbolized ? { ...notes, frames } : notes)}\n`);
     return;
   }
-  const parts = [n.history ?? n.storeError ?? ""];
-  if (n.symbolized?.guilty) parts.push(`guilty ${n.symbolized.guilty.file}:${n.symbolized.guilty.line}`);
-  if (n.symbolized?.note) parts.push(n.symbolized.note);
-  const said = parts.filter((p) => p !== "").join("; ");
+  const said = describeNotes(n);
   if (said) o.stdout.write(`${clock(Date.now())} ${e.node}:${e.line} ${title}: ${said}\n`);
 }
 

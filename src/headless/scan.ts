@@ -4,7 +4,7 @@ import { basename } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { CrashKnowledge } from "../crash/knowledge.js";
-import { type DumpEvent, dumpTitle, withNotes } from "../crash/knowledge.js";
+import { type DumpEvent, describeNotes, dumpTitle, withNotes } from "../crash/knowledge.js";
 import { type Alert, type Severity, severityRank } from "../engine/alerts.js";
 import type { Thresholds } from "../engine/thresholds.js";
 import { Pipeline } from "../pipeline.js";
@@ -94,11 +94,7 @@ export async function scan(inputs: readonly ScanInput[], o: ScanOptions): Promis
 function crashNotes(k: CrashKnowledge): string {
   const lines = ["Crash history:"];
   for (const { event: e, notes: n } of k.noted()) {
-    const parts = [n?.history ?? n?.storeError ?? "not recorded"];
-    const s = n?.symbolized;
-    if (s?.guilty) parts.push(`guilty ${s.guilty.file}:${s.guilty.line}`);
-    if (s?.note) parts.push(s.note);
-    lines.push(`  ${e.node}:${e.line} ${dumpTitle(e)}: ${parts.join("; ")}`);
+    lines.push(`  ${e.node}:${e.line} ${dumpTitle(e)}: ${describeNotes(n, "not recorded")}`);
   }
   return lines.length > 1 ? lines.join("\n") : "Crash history: no crash or warning seen";
 }

@@ -1,6 +1,6 @@
 import { Box, Text } from "ink";
 import type { ReactNode } from "react";
-import type { CrashNotes } from "../../crash/knowledge.js";
+import { type CrashNotes, sourceOf } from "../../crash/knowledge.js";
 import type { CrashEvent } from "../../parse/events.js";
 import { useModel } from "../hooks/use-model.js";
 import type { UiModel } from "../model.js";
@@ -132,13 +132,13 @@ function bodyRows(c: CrashEvent, width: number, notes: CrashNotes | undefined): 
   field("at", `${at}line ${c.line} (${c.kind})`);
   field("address", c.address);
   const ipLoc = notes?.symbolized?.ip?.locs[0];
-  field("ip", c.ip && ipLoc ? `${c.ip}  ${ipLoc.file}:${ipLoc.line}` : c.ip);
+  field("ip", c.ip && ipLoc ? `${c.ip}  ${sourceOf(ipLoc)}` : c.ip);
   field("where", c.where);
   field("panic", c.panic);
   field("oops", c.die !== undefined ? `[#${c.die}]` : undefined);
   field("history", notes?.history ?? notes?.storeError);
   const s = notes?.symbolized;
-  field("guilty", s?.guilty ? `${s.guilty.fn}  ${s.guilty.file}:${s.guilty.line}` : undefined);
+  field("guilty", s?.guilty ? `${s.guilty.fn}  ${sourceOf(s.guilty)}` : undefined);
   field("symbols", s?.note);
   if (c.truncated) {
     text(
@@ -187,14 +187,14 @@ function bodyRows(c: CrashEvent, width: number, notes: CrashNotes | undefined): 
       // function at its call site.
       const locs = s?.frames[i]?.locs ?? [];
       const own = locs.at(-1);
-      const source = own ? `  ${own.file}:${own.line}` : "";
+      const source = own ? `  ${sourceOf(own)}` : "";
       for (const [j, l] of locs.slice(0, -1).entries()) {
         text(
           `t-${i}-${j}`,
           <Text dimColor wrap="truncate">
             {"  (inlined) "}
             {l.fn}
-            <Text color="cyan">{`  ${l.file}:${l.line}`}</Text>
+            <Text color="cyan">{`  ${sourceOf(l)}`}</Text>
           </Text>,
         );
       }
