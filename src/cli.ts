@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from "commander";
 import { findConfig, loadConfig } from "./config/load.js";
+import { nodeAssignment } from "./config/node-arg.js";
 import type { Config } from "./config/schema.js";
 import { CrashKnowledge } from "./crash/knowledge.js";
 import { type CrashEntry, CrashStore, localMinute } from "./crash/store.js";
@@ -107,11 +108,11 @@ program
       if (n.role) roles[n.name] = n.role;
     }
     for (const arg of args) {
-      const m = /^([A-Za-z0-9_.:-]+)=(.+)$/.exec(arg);
+      const m = nodeAssignment(arg);
       if (!m)
         fail(`${arg}: expected NAME=URI, e.g. M=ssh://console-host?cmd=tail -F /var/log/consoles/M.log`);
-      nodes.push({ name: m[1]!, source: createSource(parseSourceUri(m[2]!), ssh) });
-      sources.push({ name: m[1]!, source: m[2]! });
+      nodes.push({ name: m.name, source: createSource(parseSourceUri(m.value), ssh) });
+      sources.push({ name: m.name, source: m.value });
     }
     if (nodes.length === 0) fail("no nodes to watch: give NAME=URI arguments or a config file with nodes");
     await watch(nodes, sources, opts, config, roles, true);
@@ -227,9 +228,9 @@ function crashKnowledge(
   const vmlinux: Record<string, string> = {};
   for (const n of config?.nodes ?? []) if (n.vmlinux) vmlinux[n.name] = n.vmlinux;
   for (const v of opts.vmlinux ?? []) {
-    const m = /^([A-Za-z0-9_.:-]+)=(.+)$/.exec(v);
+    const m = nodeAssignment(v);
     if (!m) fail(`--vmlinux ${v}: expected NODE=PATH, e.g. M=build/vmImage`);
-    vmlinux[m[1]!] = m[2]!;
+    vmlinux[m.name] = m.value;
   }
   const k = new CrashKnowledge({
     vmlinux,

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { ThresholdsSchema } from "../engine/thresholds.js";
+import { NODE_NAME } from "./node-arg.js";
 
 /** One node of the cluster: its name, role and console. */
 export const NodeSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9_.:-]+$/, "node names hold letters, digits and _ . : - only"),
+    name: z.string().regex(NODE_NAME, "node names hold letters, digits and _ . : - only"),
     role: z.enum(["P", "M", "S"]).optional(),
     /** A source URI: `serial:...`, `ssh://...`, `tcp://...`, `cmd:...`, `file:...`. */
     source: z.string().min(1),

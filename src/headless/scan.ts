@@ -3,6 +3,7 @@ import { createReadStream, statSync } from "node:fs";
 import { basename } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { nodeAssignment } from "../config/node-arg.js";
 import type { CrashKnowledge } from "../crash/knowledge.js";
 import { type DumpEvent, describeNotes, dumpTitle, withNotes } from "../crash/knowledge.js";
 import { type Alert, type Severity, severityRank } from "../engine/alerts.js";
@@ -168,8 +169,8 @@ function describe(err: unknown): string {
 
 /** Node name for `[NAME=]FILE`: the given name, else `--node`, else the file name without its extensions. */
 export function parseInput(arg: string, node?: string): ScanInput {
-  const m = /^([A-Za-z0-9_.:-]+)=(.+)$/.exec(arg);
-  if (m) return { node: m[1]!, path: m[2]! };
+  const m = nodeAssignment(arg);
+  if (m) return { node: m.name, path: m.value };
   if (node) return { node, path: arg };
   if (arg === "-") return { node: "stdin", path: arg };
   return { node: basename(arg).replace(/(\.(log|txt|gz|out|cap))+$/i, "") || arg, path: arg };
