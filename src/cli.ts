@@ -24,10 +24,29 @@ const EXIT_USAGE = 2;
 /** Commander's way to take an option once per use. */
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/** One line on stderr: a warning, a failure report. */
+const warn = (message: string) => process.stderr.write(`legowatch: ${message}\n`);
+
 function fail(message: string): never {
-  process.stderr.write(`legowatch: ${message}\n`);
+  warn(message);
   process.exit(EXIT_USAGE);
 }
+
+const DEFAULT_STORE = "$XDG_DATA_HOME/legowatch/crashes";
+
+/** `--crash-store DIR`, for every command that reads or writes the crash store. */
+const crashStoreOption = (what = "the crash store's folder") =>
+  new Option("--crash-store <dir>", `${what} (default ${DEFAULT_STORE})`);
+
+/** `--vmlinux NODE=PATH`, once per node. */
+const vmlinuxOption = () =>
+  new Option(
+    "--vmlinux <NODE=PATH>",
+    "a node's kernel image with debug info, crash frames resolved to file:line (repeat per node)",
+  ).argParser(collect);
+
+/** The crash store at `dir` (default: the user's), its warnings on stderr. */
+const openStore = (dir?: string) => new CrashStore(dir ?? CrashStore.defaultDir(), { onWarning: warn });
 
 /**
  * The screen (Ink, React), loaded only when it is shown: `scan` and headless runs start faster. React
@@ -82,15 +101,8 @@ program
     "with --record: start a new file (FILE.1, FILE.2...) past this size, e.g. 100M",
   )
   .option("--no-bell", "do not ring the bell on a new critical alert")
-  .option(
-    "--crash-store <dir>",
-    "where every crash and warning seen is kept (default $XDG_DATA_HOME/legowatch/crashes)",
-  )
-  .option(
-    "--vmlinux <NODE=PATH>",
-    "a node's kernel image with debug info, crash frames resolved to file:line (repeat per node)",
-    collect,
-  )
+  .addOption(crashStoreOption("where every crash and warning seen is kept"))
+  .addOption(vmlinuxOption())
   .action(async (args: string[], opts: LiveOptions) => {
     // Serial and SSH bindings are loaded only for a live watch.
     const { createSource } = await import("./sources/create.js");
@@ -140,8 +152,7 @@ async function watch(
       })
     : null;
   const recorder = writer ? attachRecorder(writer) : null;
-  const report = (msg: string) => process.stderr.write(`legowatch: ${msg}\n`);
-  const onAlert = opts.onAlert ? new AlertHook({ command: opts.onAlert, onError: report }) : null;
+  const onAlert = opts.onAlert ? new AlertHook({ command: opts.onAlert, onError: warn }) : null;
   const statuses = new Map<string, { state: string }>();
   let metrics: Promise<{ url: string; close(): Promise<void> }> | null = null;
   const hooks: LiveHooks = {
@@ -161,9 +172,9 @@ async function watch(
       );
       metrics.then(
         (m) => {
-          if (!process.stdout.isTTY || opts.headless) report(`metrics at ${m.url}`);
+          if (!process.stdout.isTTY || opts.headless) warn(`metrics at ${m.url}`);
         },
-        (err: Error) => report(err.message),
+        (err: Error) => warn(err.message),
       );
     },
   };
@@ -234,11 +245,7 @@ function crashKnowledge(
   }
   const k = new CrashKnowledge({
     vmlinux,
-    store: store
-      ? new CrashStore(opts.crashStore ?? CrashStore.defaultDir(), {
-          onWarning: (m) => process.stderr.write(`legowatch: ${m}\n`),
-        })
-      : undefined,
+    store: store ? openStore(opts.crashStore) : undefined,
     session,
   });
   return k.enabled ? k : undefined;
@@ -283,12 +290,8 @@ program
   )
   .option("--config <file>", "YAML config with alert thresholds, node roles and kernel images")
   .option("--store", "record every crash and warning in the crash store (see `legowatch crashes`)")
-  .option("--crash-store <dir>", "the crash store's folder (default $XDG_DATA_HOME/legowatch/crashes)")
-  .option(
-    "--vmlinux <NODE=PATH>",
-    "a node's kernel image with debug info, crash frames resolved to file:line (repeat per node)",
-    collect,
-  )
+  .addOption(crashStoreOption())
+  .addOption(vmlinuxOption())
   .action(async (files: string[], opts: ScanCliOptions) => {
     const config = opts.config ? loadConfig(opts.config) : undefined;
     const inputs = files.map((f) => parseInput(f, opts.node));
@@ -310,16 +313,15 @@ program
   .command("crashes")
   .description("list the crash store: every crash and warning seen, last seen first, with counts")
   .option("--json", "one JSON object per entry")
-  .option("--crash-store <dir>", "the crash store's folder (default $XDG_DATA_HOME/legowatch/crashes)")
+  .addOption(crashStoreOption())
   .action(async (opts: { json?: boolean; crashStore?: string }) => {
-    const dir = opts.crashStore ?? CrashStore.defaultDir();
-    const store = new CrashStore(dir, { onWarning: (m) => process.stderr.write(`legowatch: ${m}\n`) });
+    const store = openStore(opts.crashStore);
     const entries = await store.list();
     if (opts.json) {
       for (const e of entries) process.stdout.write(`${JSON.stringify(e)}\n`);
       return;
     }
-    process.stdout.write(formatCrashes(entries, dir));
+    process.stdout.write(formatCrashes(entries, store.dir));
   });
 
 program
@@ -375,12 +377,8 @@ program
   )
   .option("--no-bell", "do not ring the bell on a new critical alert")
   .option("--store", "record the session's crashes and warnings in the crash store")
-  .option("--crash-store <dir>", "the crash store's folder (default $XDG_DATA_HOME/legowatch/crashes)")
-  .option(
-    "--vmlinux <NODE=PATH>",
-    "a node's kernel image with debug info, crash frames resolved to file:line (repeat per node)",
-    collect,
-  )
+  .addOption(crashStoreOption())
+  .addOption(vmlinuxOption())
   .action(async (file: string, opts: LiveOptions & { speed: string; from?: string; store?: boolean }) => {
     const knowledge = crashKnowledge(opts, undefined, file, opts.store ?? false);
     const speed = opts.speed === "max" ? "max" : Number(opts.speed);
@@ -422,7 +420,7 @@ program
       to: opts.to,
       node: opts.node,
       out: process.stdout,
-      onWarning: (msg) => process.stderr.write(`legowatch: ${msg}\n`),
+      onWarning: warn,
     });
   });
 
@@ -434,7 +432,7 @@ program
   .option("--json", "one JSON object per metric")
   .action(async (opts: { a: string[]; b: string[]; json?: boolean }) => {
     const c = await compareRuns(opts.a, opts.b, {
-      onWarning: (msg) => process.stderr.write(`legowatch: ${msg}\n`),
+      onWarning: warn,
     });
     process.stdout.write(opts.json ? formatComparisonJson(c) : formatComparison(c, process.stdout.columns));
   });
