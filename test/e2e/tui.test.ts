@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { appendFileSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { appendFileSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -28,7 +28,7 @@ class Tmux {
   }
 }
 
-describe("the screen in a real terminal", { timeout: 90_000 }, () => {
+describe("the screen in a real terminal", { timeout: 180_000 }, () => {
   const tmp = tempDir("tui");
   const tmux = new Tmux(join(tmp.dir, "tmux.sock"));
   after(async () => {
@@ -65,13 +65,25 @@ describe("the screen in a real terminal", { timeout: 90_000 }, () => {
       "--import tsx src/cli.ts --no-bell",
       `P=serial:${dir}/ttyA`,
       `M=file:${mlog}`,
+      `2>${JSON.stringify(join(dir, "stderr.log"))}`,
       "; echo LEGOWATCH-EXITED $?; sleep 600",
     ].join(" ");
     tmux.run("new-session", "-d", "-s", "lw", "-x", "100", "-y", "32", cmd);
+    // What a failed wait reports: the screen's non-blank lines and what legowatch wrote to stderr.
+    const seen = (what: string) => {
+      let stderr = "";
+      try {
+        stderr = readFileSync(join(dir, "stderr.log"), "utf8").slice(-2000);
+      } catch {}
+      const screen = tmux.screen().replace(/\n{2,}/g, "\n").trim();
+      return `${what}; the screen:\n${screen || "(blank)"}\nstderr:\n${stderr || "(empty)"}`;
+    };
     // Bytes written before a source is attached are lost, as on real hardware: wait for both.
     await waitFor(
       () => /^P .*connected/m.test(tmux.screen()) && /^M .*connected/m.test(tmux.screen()),
-      () => `both consoles attached:\n${tmux.screen()}`,
+      () => seen("both consoles attached"),
+      // The first start compiles the sources: allow a slow, loaded machine more time.
+      60_000,
     );
 
     // M: worker 2 stops making progress while its queue grows; the memory manager reports it.
@@ -98,12 +110,12 @@ describe("the screen in a real terminal", { timeout: 90_000 }, () => {
     );
     await waitFor(
       () => /STUCK/.test(tmux.screen()) && /worker-stuck/.test(tmux.screen()),
-      () => `the stuck worker:\n${tmux.screen()}`,
+      () => seen("the stuck worker"),
     );
     // The report closes when P goes quiet; then its alert is the newest.
     await waitFor(
       () => /CRIT crash/.test(tmux.screen()),
-      () => `the crash alert:\n${tmux.screen()}`,
+      () => seen("the crash alert"),
     );
     const screen = tmux.screen();
     assert.match(screen, /worker-stuck/);
@@ -119,14 +131,14 @@ describe("the screen in a real terminal", { timeout: 90_000 }, () => {
     tmux.keys("f");
     await waitFor(
       () => /node: P/.test(tmux.screen()),
-      () => `the node filter:\n${tmux.screen()}`,
+      () => seen("the node filter"),
     );
 
     // The crash is the newest alert, selected first: Enter opens its report.
     tmux.keys("Enter");
     await waitFor(
       () => /recvpollcq/.test(tmux.screen()) && /Esc back/.test(tmux.screen()),
-      () => `the crash view:\n${tmux.screen()}`,
+      () => seen("the crash view"),
     );
     assert.match(tmux.screen(), /BUG: unable to handle kernel NULL pointer dereference in fit_poll_cq/);
     tmux.keys("Escape");
@@ -137,12 +149,12 @@ describe("the screen in a real terminal", { timeout: 90_000 }, () => {
         const lines = tmux.screen().split("\n");
         return /Workers/.test(lines.join("\n")) && lines.every((l) => [...l].length <= 80);
       },
-      () => `the screen at 80x24:\n${tmux.screen()}`,
+      () => seen("the screen at 80x24"),
     );
     tmux.keys("q");
     await waitFor(
       () => /LEGOWATCH-EXITED 0/.test(tmux.screen()),
-      () => `legowatch to quit:\n${tmux.screen()}`,
+      () => seen("legowatch to quit"),
     );
     assert.doesNotMatch(tmux.screen(), /Workers/, "the terminal is back as it was");
     await kill(socat);
