@@ -75,7 +75,10 @@ describe("the screen in a real terminal", { timeout: 180_000 }, () => {
       try {
         stderr = readFileSync(join(dir, "stderr.log"), "utf8").slice(-2000);
       } catch {}
-      const screen = tmux.screen().replace(/\n{2,}/g, "\n").trim();
+      const screen = tmux
+        .screen()
+        .replace(/\n{2,}/g, "\n")
+        .trim();
       return `${what}; the screen:\n${screen || "(blank)"}\nstderr:\n${stderr || "(empty)"}`;
     };
     // Bytes written before a source is attached are lost, as on real hardware: wait for both.
