@@ -1,25 +1,26 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from "commander";
-import { findConfig, loadConfig } from "./config/load.js";
 import { nodeAssignment } from "./config/node-arg.js";
 import type { Config } from "./config/schema.js";
-import { CrashKnowledge } from "./crash/knowledge.js";
-import { type CrashEntry, CrashStore, localMinute } from "./crash/store.js";
+import type { CrashKnowledge } from "./crash/knowledge.js";
+import type { CrashEntry } from "./crash/store.js";
 import { SEVERITIES, type Severity } from "./engine/alerts.js";
 import type { LiveHooks } from "./headless/live.js";
-import { runHeadless } from "./headless/live.js";
-import { replayHeadless } from "./headless/replay.js";
-import { InputError, parseInput, scan } from "./headless/scan.js";
-import { AlertHook } from "./integrations/on-alert.js";
-import { askHidden } from "./live/ask.js";
 import type { LiveNode } from "./live/monitor.js";
-import { compareRuns, formatComparison, formatComparisonJson } from "./record/compare.js";
-import { exportSession, UnknownNodeError } from "./record/export.js";
-import { attachRecorder } from "./record/recorder.js";
-import { SessionFormatError, SessionWriter } from "./record/session.js";
-import { parseSourceUri, UriError } from "./sources/uri.js";
+
+// Every command loads what it needs when it runs: a `scan` then starts without the YAML and schema
+// libraries, the SSH and serial stacks or the screen, which took longer to load than 10 MB of log to scan.
 
 const EXIT_USAGE = 2;
+
+/** The names of the errors of bad input (their classes load with their commands): told in one line. */
+const USER_ERRORS = new Set([
+  "InputError",
+  "UriError",
+  "SessionFormatError",
+  "UnknownNodeError",
+  "ConfigError",
+]);
 
 /** Commander's way to take an option once per use. */
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -46,7 +47,10 @@ const vmlinuxOption = () =>
   ).argParser(collect);
 
 /** The crash store at `dir` (default: the user's), its warnings on stderr. */
-const openStore = (dir?: string) => new CrashStore(dir ?? CrashStore.defaultDir(), { onWarning: warn });
+async function openStore(dir?: string) {
+  const { CrashStore } = await import("./crash/store.js");
+  return new CrashStore(dir ?? CrashStore.defaultDir(), { onWarning: warn });
+}
 
 /**
  * The screen (Ink, React), loaded only when it is shown: `scan` and headless runs start faster. React
@@ -104,8 +108,12 @@ program
   .addOption(crashStoreOption("where every crash and warning seen is kept"))
   .addOption(vmlinuxOption())
   .action(async (args: string[], opts: LiveOptions) => {
-    // Serial and SSH bindings are loaded only for a live watch.
-    const { createSource } = await import("./sources/create.js");
+    const [{ createSource }, { parseSourceUri }, { findConfig }, { askHidden }] = await Promise.all([
+      import("./sources/create.js"),
+      import("./sources/uri.js"),
+      import("./config/load.js"),
+      import("./live/ask.js"),
+    ]);
     const config = findConfig(opts.config);
     const nodes: LiveNode[] = [];
     const roles: Record<string, "P" | "M" | "S"> = { ...config?.roles };
@@ -142,7 +150,12 @@ async function watch(
   const thresholds = config?.alerts;
   const recordTo = opts.record ?? config?.record?.file;
   const session = recordTo ?? `live on ${new Date().toISOString().slice(0, 16).replace("T", " ")}`;
-  const knowledge = crashKnowledge(opts, config, session, keepHistory);
+  const [knowledge, { SessionWriter }, { attachRecorder }, { AlertHook }] = await Promise.all([
+    crashKnowledge(opts, config, session, keepHistory),
+    import("./record/session.js"),
+    import("./record/recorder.js"),
+    import("./integrations/on-alert.js"),
+  ]);
   const writer = recordTo
     ? new SessionWriter(recordTo, {
         nodes: sources,
@@ -194,6 +207,7 @@ async function watch(
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
+  const { runHeadless } = await import("./headless/live.js");
   const code = await runHeadless(nodes, {
     json: opts.json ?? false,
     failOn: opts.failOn,
@@ -230,12 +244,12 @@ interface ScanCliOptions {
  * What learns about crashes for a run: kernel images from `--vmlinux NODE=PATH` and the config, and the
  * crash store when `store` is set. Undefined when there is nothing to learn.
  */
-function crashKnowledge(
+async function crashKnowledge(
   opts: { crashStore?: string; vmlinux?: string[] },
   config: Config | undefined,
   session: string,
   store: boolean,
-): CrashKnowledge | undefined {
+): Promise<CrashKnowledge | undefined> {
   const vmlinux: Record<string, string> = {};
   for (const n of config?.nodes ?? []) if (n.vmlinux) vmlinux[n.name] = n.vmlinux;
   for (const v of opts.vmlinux ?? []) {
@@ -243,16 +257,22 @@ function crashKnowledge(
     if (!m) fail(`--vmlinux ${v}: expected NODE=PATH, e.g. M=build/vmImage`);
     vmlinux[m.name] = m.value;
   }
+  if (!store && Object.keys(vmlinux).length === 0) return undefined;
+  const { CrashKnowledge } = await import("./crash/knowledge.js");
   const k = new CrashKnowledge({
     vmlinux,
-    store: store ? openStore(opts.crashStore) : undefined,
+    store: store ? await openStore(opts.crashStore) : undefined,
     session,
   });
   return k.enabled ? k : undefined;
 }
 
 /** The crash store as a table, last seen first. */
-function formatCrashes(entries: readonly CrashEntry[], dir: string): string {
+function formatCrashes(
+  entries: readonly CrashEntry[],
+  dir: string,
+  localMinute: (at: number) => string,
+): string {
   if (entries.length === 0) return `no crash recorded in ${dir}\n`;
   const rows = entries.map((e) => [
     String(e.count),
@@ -293,9 +313,15 @@ program
   .addOption(crashStoreOption())
   .addOption(vmlinuxOption())
   .action(async (files: string[], opts: ScanCliOptions) => {
-    const config = opts.config ? loadConfig(opts.config) : undefined;
+    const config = opts.config ? (await import("./config/load.js")).loadConfig(opts.config) : undefined;
+    const { parseInput, scan } = await import("./headless/scan.js");
     const inputs = files.map((f) => parseInput(f, opts.node));
-    const knowledge = crashKnowledge(opts, config, inputs.map((i) => i.path).join(" "), opts.store ?? false);
+    const knowledge = await crashKnowledge(
+      opts,
+      config,
+      inputs.map((i) => i.path).join(" "),
+      opts.store ?? false,
+    );
     const code = await scan(inputs, {
       json: opts.json ?? false,
       failOn: opts.failOn,
@@ -315,13 +341,16 @@ program
   .option("--json", "one JSON object per entry")
   .addOption(crashStoreOption())
   .action(async (opts: { json?: boolean; crashStore?: string }) => {
-    const store = openStore(opts.crashStore);
+    const [store, { localMinute }] = await Promise.all([
+      openStore(opts.crashStore),
+      import("./crash/store.js"),
+    ]);
     const entries = await store.list();
     if (opts.json) {
       for (const e of entries) process.stdout.write(`${JSON.stringify(e)}\n`);
       return;
     }
-    process.stdout.write(formatCrashes(entries, store.dir));
+    process.stdout.write(formatCrashes(entries, store.dir, localMinute));
   });
 
 program
@@ -348,7 +377,10 @@ program
   )
   .option("--no-bell", "do not ring the bell on a new critical alert")
   .action(async (opts: LiveOptions & { speed?: string; loop?: boolean }) => {
-    const { createSource } = await import("./sources/create.js");
+    const [{ createSource }, { parseSourceUri }] = await Promise.all([
+      import("./sources/create.js"),
+      import("./sources/uri.js"),
+    ]);
     const screen = !opts.headless && process.stdout.isTTY && process.stdin.isTTY;
     const speed = opts.speed ?? (screen ? "2" : "max");
     const query = `?speed=${encodeURIComponent(speed)}${opts.loop ? "&loop=1" : ""}`;
@@ -380,7 +412,7 @@ program
   .addOption(crashStoreOption())
   .addOption(vmlinuxOption())
   .action(async (file: string, opts: LiveOptions & { speed: string; from?: string; store?: boolean }) => {
-    const knowledge = crashKnowledge(opts, undefined, file, opts.store ?? false);
+    const knowledge = await crashKnowledge(opts, undefined, file, opts.store ?? false);
     const speed = opts.speed === "max" ? "max" : Number(opts.speed);
     if (speed !== "max" && !(speed > 0)) fail(`--speed ${opts.speed}: a positive number, or max`);
     const from = opts.from === undefined ? undefined : Number(opts.from);
@@ -393,6 +425,7 @@ program
     const abort = new AbortController();
     process.once("SIGINT", () => abort.abort());
     process.once("SIGTERM", () => abort.abort());
+    const { replayHeadless } = await import("./headless/replay.js");
     process.exitCode = await replayHeadless(file, {
       speed,
       from,
@@ -416,6 +449,7 @@ program
   )
   .option("--node <name>", "only this node")
   .action(async (file: string, opts: { to: "text" | "asciicast" | "jsonl"; node?: string }) => {
+    const { exportSession } = await import("./record/export.js");
     await exportSession(file, {
       to: opts.to,
       node: opts.node,
@@ -431,6 +465,7 @@ program
   .requiredOption("--b <runs...>", "the second group")
   .option("--json", "one JSON object per metric")
   .action(async (opts: { a: string[]; b: string[]; json?: boolean }) => {
+    const { compareRuns, formatComparison, formatComparisonJson } = await import("./record/compare.js");
     const c = await compareRuns(opts.a, opts.b, {
       onWarning: warn,
     });
@@ -450,16 +485,9 @@ try {
     if (err.exitCode === 0) process.exit(0);
     process.exit(EXIT_USAGE);
   }
-  if (
-    err instanceof InputError ||
-    err instanceof UriError ||
-    err instanceof SessionFormatError ||
-    err instanceof UnknownNodeError
-  ) {
-    fail(err.message);
-  }
+  // What the user can fix (a path, a URI, a file's contents) is one line, not a stack trace.
+  if (err instanceof Error && USER_ERRORS.has(err.name)) fail(err.message);
   const code = (err as NodeJS.ErrnoException).code;
   if (code === "ENOENT" || code === "EACCES" || code === "EISDIR") fail((err as Error).message);
-  if (err instanceof Error && err.name === "ConfigError") fail(err.message);
   throw err;
 }

@@ -37,7 +37,9 @@ export interface ScanOptions {
 }
 
 /** A `scan` that could not read an input; what was read before is reported all the same. */
-export class InputError extends Error {}
+export class InputError extends Error {
+  override name = "InputError";
+}
 
 const GZIP = [0x1f, 0x8b];
 /**
