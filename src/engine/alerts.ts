@@ -14,6 +14,7 @@ export type RuleName =
   | "rpc-timeout"
   | "ib-error-storm"
   | "crash"
+  | "stall"
   | "warning"
   | "segfault"
   | "node-silent"

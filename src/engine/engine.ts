@@ -5,6 +5,7 @@ import { NodeState } from "./node-state.js";
 import type { RuleContext } from "./rules/context.js";
 import { onCrash, onReboot, onSegfault, onTimeout } from "./rules/incidents.js";
 import { checkSilent, heard } from "./rules/silent.js";
+import { StallRule, stallDetector } from "./rules/stall.js";
 import { StalledRpc } from "./rules/stalled-rpc.js";
 import { endStorm, onIbError, StormWindow } from "./rules/storm.js";
 import { checkWorker, onSample, onStuckReport } from "./rules/worker.js";
@@ -32,6 +33,7 @@ export class Engine {
   private readonly ctx: RuleContext;
   private readonly storms = new Map<string, StormWindow>();
   private readonly stalled: StalledRpc;
+  private readonly stall: StallRule;
   private readonly roles: Record<string, "P" | "M" | "S">;
 
   constructor(options: EngineOptions = {}) {
@@ -43,6 +45,7 @@ export class Engine {
     });
     this.ctx = { th, book: this.alerts, nodes: this.nodes };
     this.stalled = new StalledRpc(this.ctx);
+    this.stall = new StallRule(this.ctx);
     this.roles = options.roles ?? {};
   }
 
@@ -78,6 +81,7 @@ export class Engine {
     const t = this.timeOf(n, e);
     const storm = this.storm(n.name);
     if (e.type !== "ib_error") endStorm(this.ctx, n, storm, t);
+    this.stall.end(n, t, { ts: t, arrival: e.arrival, line: e.line });
     switch (e.type) {
       case "thpool":
         onSample(this.ctx, n, e, t);
@@ -93,17 +97,21 @@ export class Engine {
         this.stalled.onTimeout(e);
         break;
       case "crash":
-      case "warning":
+      case "warning": {
         n.crashes.push(e);
         if (n.crashes.length > 100) n.crashes.shift();
-        onCrash(this.ctx, n, e);
+        const detector = stallDetector(e);
+        if (detector) this.stall.onReport(n, e, detector, t);
+        else onCrash(this.ctx, n, e);
         break;
+      }
       case "segfault":
         onSegfault(this.ctx, n, e);
         break;
       case "reboot":
         onReboot(this.ctx, n, e);
         this.storms.delete(n.name);
+        this.stall.forget(n.name);
         break;
       case "boot":
         if (e.cpus !== undefined) n.cpus = e.cpus;
@@ -128,6 +136,7 @@ export class Engine {
       checkSilent(this.ctx, n, now);
       const t = this.nowOf(n, now);
       endStorm(this.ctx, n, this.storm(n.name), t);
+      this.stall.end(n, t, { ts: t, arrival: now, line: n.lines });
       for (const w of n.workers.values()) checkWorker(this.ctx, n, w, t, undefined, now);
     }
   }

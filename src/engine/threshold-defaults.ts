@@ -10,4 +10,5 @@ export const DEFAULT_THRESHOLDS = {
   stormWindowSeconds: 10,
   silentSeconds: 0,
   stalledRpcWindowSeconds: 60,
+  stallQuietSeconds: 300,
 } satisfies Record<string, number>;

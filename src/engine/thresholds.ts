@@ -18,6 +18,8 @@ export const ThresholdsSchema = z
     silentSeconds: z.number().nonnegative().default(D.silentSeconds),
     /** How far apart (receive time) a P timeout and an M stall may be to be told as one story. */
     stalledRpcWindowSeconds: z.number().positive().default(D.stalledRpcWindowSeconds),
+    /** A kernel hang (soft lockup, hung task, RCU stall) not reported again for this long is over. */
+    stallQuietSeconds: z.number().positive().default(D.stallQuietSeconds),
   })
   .strict();
 

@@ -29,6 +29,7 @@ const LEGEND =
   "worker-stuck, a worker in its handler without progress for 20 s or the kernel's own report; " +
   "queue-growth, 4 or more requests queued for 5 s; rpc-timeout, an RPC without reply; " +
   "ib-error-storm, 5 IB errors within 10 s; crash and warning, a kernel report (Enter shows it); " +
+  "stall, a lockup, hung task or RCU stall; " +
   "segfault, a user program's fault; reboot; node-silent, no line for a set time (off by default); " +
   "stalled-rpc, a timeout on one node while another node's worker was stuck.";
 
