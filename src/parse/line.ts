@@ -19,6 +19,11 @@ export interface LogLine {
   cont: boolean;
   /** The framer cut this line because it was too long. */
   truncated?: true;
+  /**
+   * Who printed it, from a CONFIG_PRINTK_CALLER tag: `T123` (a task) or `C1` (a CPU outside task
+   * context). Reports of two callers may interleave line by line; this tells them apart.
+   */
+  caller?: string;
 }
 
 /**
@@ -37,7 +42,7 @@ export function levelEnd(text: string): number {
  * caller tag `[  T123]`/`[  C1]` a CONFIG_PRINTK_CALLER kernel prints after it. Returns the kernel time
  * in seconds and where the message starts, or null. Hand-written because it runs on every line.
  */
-export function readStamp(text: string): { ts: number; at: number } | null {
+export function readStamp(text: string): { ts: number; at: number; caller?: string } | null {
   const start = levelEnd(text);
   if (text.charCodeAt(start) !== 91 /* [ */) return null;
   let i = start + 1;
@@ -56,9 +61,16 @@ export function readStamp(text: string): { ts: number; at: number } | null {
   }
   if (text.charCodeAt(i) !== 93 /* ] */) return null;
   i++;
-  if (text.charCodeAt(i) === 91 /* [ */) i = callerTagEnd(text, i);
+  const ts = secs + micros / 1e6;
+  if (text.charCodeAt(i) === 91 /* [ */) {
+    const end = callerTagEnd(text, i);
+    if (end > i) {
+      const caller = text.slice(i + 1, end - 1).trim();
+      return { ts, at: text.charCodeAt(end) === 32 ? end + 1 : end, caller };
+    }
+  }
   if (text.charCodeAt(i) === 32) i++;
-  return { ts: secs + micros / 1e6, at: i };
+  return { ts, at: i };
 }
 
 /** After a caller tag `[  T123]` or `[  C1]` starting at `i`, or `i` itself when there is none. */
@@ -95,6 +107,7 @@ export class Stamper {
     if (stamp) {
       this.stamped = true;
       line = { node: this.node, lineNo, ts: stamp.ts, msg: text.slice(stamp.at), text, arrival, cont: false };
+      if (stamp.caller !== undefined) line.caller = stamp.caller;
     } else {
       const level = levelEnd(text);
       const msg = level > 0 ? text.slice(level) : text;

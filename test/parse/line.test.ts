@@ -37,6 +37,12 @@ describe("printk prefixes", () => {
       const got = readStamp(text);
       assert.deepEqual(got && { ts: got.ts, msg: text.slice(got.at) }, want, text);
     }
+    assert.equal(readStamp("[   12.345678][  T123] x")?.caller, "T123");
+    assert.equal(readStamp("<4>[   12.345678][    C1]x")?.caller, "C1");
+    assert.equal(readStamp("[   12.345678] [  T123] x")?.caller, undefined, "a space first: message text");
+    const stamper = new Stamper("N");
+    assert.equal(stamper.line("[    1.000000][  T77] a", 1, null).caller, "T77");
+    assert.equal("caller" in stamper.line("[    1.000000] b", 2, null), false);
     assert.equal(levelEnd("<3>BUG: x"), 3);
     assert.equal(levelEnd("<>x"), 0);
     // A level without a stamp is not part of the message either.
