@@ -2,6 +2,7 @@ import { Engine, type EngineOptions } from "./engine/engine.js";
 import { ConsoleParser } from "./parse/console.js";
 import type { ParsedEvent } from "./parse/events.js";
 import type { LogLine } from "./parse/line.js";
+import { PassOver } from "./pass-over.js";
 import { type FramedLine, LineFramer } from "./sources/framer.js";
 import { ReplayFilter } from "./sources/replay-filter.js";
 
@@ -30,6 +31,11 @@ export interface PipelineOptions extends EngineOptions {
   idleMs?: number;
   /** Drop lines a reconnected source prints again (live sources); see {@link ReplayFilter}. */
   dedupReplays?: boolean;
+  /**
+   * Count the lines no parser wants without reading them ({@link PassOver}); the events and alerts are
+   * the same. Default true; always off with `onLine` or `dedupReplays`, which see every line.
+   */
+  passOver?: boolean;
 }
 
 /**
@@ -48,6 +54,7 @@ export class Pipeline {
   private readonly onIdle: PipelineOptions["onIdle"];
   private readonly onReconnect: PipelineOptions["onReconnect"];
   private readonly filters: Map<string, ReplayFilter> | null;
+  private readonly pass: PassOver | null;
 
   constructor(options: PipelineOptions = {}) {
     this.engine = new Engine(options);
@@ -69,13 +76,22 @@ export class Pipeline {
           }
         : (l) => this.engine.line(l),
     );
+    const pass = (options.passOver ?? true) && !options.onLine && !options.dedupReplays;
+    this.pass = pass ? new PassOver(this.parser, this.engine) : null;
   }
 
   /** Bytes (or text) from `node`'s console, received at `arrival` (ms; null when unknown). */
   push(node: string, chunk: Uint8Array | string, arrival: number | null = null): void {
     if (arrival !== null) this.heardAt.set(node, arrival);
     this.onChunk?.(node, chunk, arrival);
-    this.lines(node, this.framer(node).push(chunk), arrival);
+    const pass = this.pass;
+    if (!pass) {
+      this.lines(node, this.framer(node).push(chunk), arrival);
+      return;
+    }
+    pass.begin(node, arrival, (l) => this.parser.line(node, l.text, l.lineNo, arrival, l.truncated));
+    this.framer(node).each(chunk, pass);
+    pass.end();
   }
 
   /**

@@ -73,6 +73,18 @@ export class Engine {
     heard(this.ctx, n, l.arrival, l.lineNo);
   }
 
+  /**
+   * `count` lines of `node` that nothing parsed, the last one numbered `lastLine`; `lastTs` is the stamp
+   * of the last stamped one (null: none was). The same as {@link line} for each of them.
+   */
+  lines(node: string, count: number, lastTs: number | null, arrival: number | null, lastLine: number): void {
+    const n = this.node(node);
+    n.lines += count;
+    if (arrival !== null) n.lastArrival = arrival;
+    if (lastTs !== null) n.lastTs = lastTs;
+    heard(this.ctx, n, arrival, lastLine);
+  }
+
   /** One parsed event. */
   event(e: ParsedEvent): void {
     const n = this.node(e.node);

@@ -30,6 +30,21 @@ export class ConsoleParser {
     n.parser.push(l);
   }
 
+  /** `node`'s parser has nothing half-read (see {@link NodeParser.quiet}). */
+  quiet(node: string): boolean {
+    return this.get(node).parser.quiet;
+  }
+
+  /**
+   * `count` lines of `node` that no parser wants went by (see {@link NodeParser.passOver}); `lastTs` is
+   * the stamp of the last stamped one, null when none was.
+   */
+  passOver(node: string, count: number, lastTs: number | null): void {
+    const n = this.get(node);
+    if (lastTs !== null) n.stamper.sawStamp();
+    n.parser.passOver(count, lastTs);
+  }
+
   /** A node went quiet: emit what it had half-printed. */
   flush(node: string): void {
     this.nodes.get(node)?.parser.flush();

@@ -117,6 +117,11 @@ export class Stamper {
     return line;
   }
 
+  /** A stamped line went by unread: the lines after an unstamped one are continuations. */
+  sawStamp(): void {
+    this.stamped = true;
+  }
+
   /** Forgets what was learnt, for a source that reconnected to a different console. */
   reset(): void {
     this.stamped = false;

@@ -22,6 +22,8 @@ class Router {
   readonly routes = new Map<string, Route>();
   readonly exact = new Map<string, BlockFamily>();
   readonly exactMax: number;
+  /** Every literal a line must hold for any parser to want it. */
+  readonly keys: readonly string[];
 
   constructor(readonly families: Families) {
     const keys = new Set<string>([...CRASH_LITERALS, STDOUT_OPEN, "version "]);
@@ -40,8 +42,21 @@ class Router {
     }
     for (const fam of families.lines) for (const k of fam.keys) route(k).lines.push(fam);
     this.filter = new KeyFinder(keys);
+    this.keys = [...keys];
     this.exactMax = Math.max(0, ...[...this.exact.keys()].map((m) => m.length));
   }
+}
+
+/**
+ * The literals of every parser (`make` gives the families): a line holding none of them, while its node
+ * has nothing open, is no parser's business. Also, the longest whole message a block opens on.
+ */
+export function parserKeys(make: () => Families = createFamilies): {
+  keys: readonly string[];
+  exactMax: number;
+} {
+  const r = new Router(make());
+  return { keys: r.keys, exactMax: r.exactMax };
 }
 
 /**
@@ -65,6 +80,25 @@ export class NodeParser {
   ) {
     this.router = new Router(make());
     this.crash = new CrashAssembler(emit);
+  }
+
+  /**
+   * Nothing is half-read: no block, report or program output open. A line holding no key, no zero
+   * stamp and more than an `exact` message then only counts (see {@link passOver}).
+   */
+  get quiet(): boolean {
+    return this.block === null && !this.crash.busy && !this.inStdout;
+  }
+
+  /**
+   * `count` lines went by while {@link quiet} that hold no key, no zero stamp and no whole `exact`
+   * message: what {@link push} would have done with them, without them. `lastTs` is the stamp of the
+   * last stamped one.
+   */
+  passOver(count: number, lastTs: number | null): void {
+    this.linesSeen += count;
+    if (lastTs !== null) this.lastTs = lastTs;
+    this.justBooted = false;
   }
 
   /** Parses the next line of this node. */

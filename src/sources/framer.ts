@@ -13,6 +13,17 @@ export interface FramedLine {
   truncated?: true;
 }
 
+/** Where {@link LineFramer.each} puts lines. */
+export interface LineSink {
+  line(l: FramedLine): void;
+  /**
+   * Asked about every line that arrives whole within one chunk of plain ASCII (no control bytes, not
+   * over the length limit): true takes the line as read, and no string is made of it. `lineNo` is the
+   * number it has.
+   */
+  passOver?(buf: Buffer, start: number, end: number, lineNo: number): boolean;
+}
+
 /** Options of a {@link LineFramer}. */
 export interface FramerOptions {
   /** Longest line kept whole, in bytes; longer lines are split (between characters) and marked truncated. */
@@ -103,16 +114,22 @@ export class LineFramer {
 
   /** Feeds bytes (or text, taken as UTF-8) and returns the lines they complete. */
   push(chunk: Uint8Array | string): FramedLine[] {
+    const out: FramedLine[] = [];
+    this.each(chunk, { line: (l) => out.push(l) });
+    return out;
+  }
+
+  /** Feeds bytes (or text, taken as UTF-8) and hands each line they complete to `out`, in order. */
+  each(chunk: Uint8Array | string, out: LineSink): void {
     const buf =
       typeof chunk === "string"
         ? Buffer.from(chunk, "utf8")
         : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const out: FramedLine[] = [];
     const n = buf.length;
     let start = 0;
     if (this.afterCR) {
       while (start < n && buf[start] === 13) start++;
-      if (start === n) return out;
+      if (start === n) return;
       if (buf[start] === 10) start++;
       this.afterCR = false;
     }
@@ -131,19 +148,18 @@ export class LineFramer {
         if (j === n) {
           // The next byte decides between CRLF and a lone CR; the line itself is complete either way.
           this.afterCR = true;
-          return out;
+          return;
         }
         start = buf[j] === 10 ? j + 1 : j;
         continue;
       }
       if (nl === -1) {
         this.keep(buf, start, out);
-        return out;
+        return;
       }
       this.complete(buf, start, nl, dirty, ascii, out);
       start = nl + 1;
     }
-    return out;
   }
 
   /** Ends the stream: the partial last line, if any, becomes a line. */
@@ -154,11 +170,12 @@ export class LineFramer {
 
   /** Emits the partial line now (a live source that went quiet); the stream goes on afterwards. */
   flush(): FramedLine[] {
-    const out: FramedLine[] = [];
+    const lines: FramedLine[] = [];
+    const out: LineSink = { line: (l) => lines.push(l) };
     if (this.carry) this.emit(this.carry, 0, this.carry.length, true, false, this.carryCut, out);
     this.carry = null;
     this.carryCut = false;
-    return out;
+    return lines;
   }
 
   /** True when a partial line is waiting. */
@@ -176,7 +193,7 @@ export class LineFramer {
     end: number,
     dirty: boolean,
     ascii: boolean,
-    out: FramedLine[],
+    out: LineSink,
   ): void {
     if (this.carry) {
       const line = Buffer.concat([this.carry, buf.subarray(start, end)]);
@@ -186,11 +203,21 @@ export class LineFramer {
       this.pieces(line, 0, line.length, true, false, cut, out);
       return;
     }
+    if (
+      out.passOver &&
+      ascii &&
+      !dirty &&
+      end - start <= this.max &&
+      out.passOver(buf, start, end, this.lineNo + 1)
+    ) {
+      this.lineNo++;
+      return;
+    }
     this.pieces(buf, start, end, dirty, ascii, false, out);
   }
 
   /** Keeps a partial line, cutting off full-length pieces so memory stays bounded. */
-  private keep(buf: Buffer, start: number, out: FramedLine[]): void {
+  private keep(buf: Buffer, start: number, out: LineSink): void {
     const line = this.carry
       ? Buffer.concat([this.carry, buf.subarray(start)])
       : Buffer.from(buf.subarray(start));
@@ -213,7 +240,7 @@ export class LineFramer {
     dirty: boolean,
     ascii: boolean,
     cut: boolean,
-    out: FramedLine[],
+    out: LineSink,
   ): void {
     let s = start;
     let wasCut = cut;
@@ -240,7 +267,7 @@ export class LineFramer {
     dirty: boolean,
     ascii: boolean,
     truncated: boolean,
-    out: FramedLine[],
+    out: LineSink,
   ): void {
     this.lineNo++;
     const dec = buf as unknown as Decoders;
@@ -253,14 +280,14 @@ export class LineFramer {
         for (let i = 0; i < parts.length; i++) {
           const piece: FramedLine = { text: parts[i]!, raw: i === 0 ? raw : parts[i]!, lineNo };
           if (truncated) piece.truncated = true;
-          out.push(piece);
+          out.line(piece);
         }
         return;
       }
     }
     const line: FramedLine = { text, raw, lineNo };
     if (truncated) line.truncated = true;
-    out.push(line);
+    out.line(line);
   }
 }
 
