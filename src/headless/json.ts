@@ -41,6 +41,14 @@ export function withoutBigInts(v: unknown): unknown {
 }
 
 function holdsBigInt(v: object): boolean {
+  if (Array.isArray(v)) {
+    // Indexed, not `for...in`, which makes a string of every index.
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === "bigint" || (typeof x === "object" && x !== null && holdsBigInt(x))) return true;
+    }
+    return false;
+  }
   const src = v as Record<string, unknown>;
   for (const k in src) {
     const x = src[k];
