@@ -4,14 +4,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { freePort, kill, killAll, spawnTracked, waitFor } from "./support.js";
 
 /**
  * A real Linux kernel (Debian's 6.1 cloud kernel under QEMU) on a TCP serial console, watched by
- * legowatch's live headless mode. The initramfs that prepare.sh builds prints a deep thread-pool
- * queue for 8 s, a FIT RPC timeout, then crashes the kernel with sysrq-c.
+ * legowatch's live headless mode. prepare.sh builds two initramfs: one prints a deep thread-pool
+ * queue for 8 s, a FIT RPC timeout, then crashes the kernel with sysrq-c; the other only prints a
+ * line and powers off, a whole clean boot that must raise nothing.
  */
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -40,6 +42,7 @@ describe("live on a real kernel's serial console (QEMU)", {
 }, () => {
   let vmlinuz = "";
   let initrd = "";
+  let cleanInitrd = "";
   let qemu: ChildProcess | undefined;
   let lw: ChildProcess | undefined;
 
@@ -50,8 +53,8 @@ describe("live on a real kernel's serial console (QEMU)", {
         timeout: 170_000,
         maxBuffer: 1 << 20,
       });
-      [vmlinuz = "", initrd = ""] = stdout.trim().split("\n");
-      assert.ok(vmlinuz && initrd, `prepare.sh printed no paths: ${stdout}`);
+      [vmlinuz = "", initrd = "", cleanInitrd = ""] = stdout.trim().split("\n");
+      assert.ok(vmlinuz && initrd && cleanInitrd, `prepare.sh printed no paths: ${stdout}`);
     },
     // Cold, it downloads ~28 MB of packages and unpacks the kernel.
     { timeout: 180_000 },
@@ -66,66 +69,89 @@ describe("live on a real kernel's serial console (QEMU)", {
     rmSync(dataHome, { recursive: true, force: true });
   });
 
-  it("raises queue-growth, rpc-timeout and the kernel's real crash as JSON alerts, and stops on SIGTERM", {
-    timeout: 90_000,
-  }, async (t) => {
+  /** The console of one boot as legowatch sees it: QEMU's serial port, and a headless --json watch of it. */
+  interface Watch {
+    qemu: ChildProcess;
+    lw: ChildProcess;
+    out: () => string;
+    err: () => string;
+    logs: () => string;
+    alerts: () => Alert[];
+  }
+
+  /** Boots `initramfs` with `append` on a TCP serial console and watches it live as node M. */
+  async function watchBoot(initramfs: string, append: string): Promise<Watch> {
     const port = await freePort();
     let qemuErr = "";
     // wait=on: QEMU does not boot before legowatch connects, so no console line is lost.
-    // panic=-1 with -no-reboot ends QEMU right after the panic.
-    qemu = spawnTracked(
+    // panic=-1 with -no-reboot ends QEMU right after a panic; -no-reboot also after a power-off.
+    const q = spawnTracked(
       qemuBin,
       [
-        ...["-accel", "tcg", "-kernel", vmlinuz, "-initrd", initrd],
-        ...["-append", "console=ttyS0 panic=-1 quiet loglevel=7", "-m", "256", "-no-reboot"],
+        ...["-accel", "tcg", "-kernel", vmlinuz, "-initrd", initramfs],
+        ...["-append", append, "-m", "256", "-no-reboot"],
         ...["-display", "none", "-nic", "none", "-serial", `tcp:127.0.0.1:${port},server=on,wait=on`],
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
-    qemu.stderr?.on("data", (b: Buffer) => {
+    qemu = q;
+    q.stderr?.on("data", (b: Buffer) => {
       qemuErr += b.toString("utf8");
     });
     // Not a TCP probe: QEMU would take the probe as its one client and boot into it.
-    await waitFor(() => /waiting for connection/.test(qemuErr) || qemu?.exitCode !== null, "QEMU to listen");
-    assert.equal(qemu.exitCode, null, `QEMU exited before listening:\n${qemuErr}`);
+    await waitFor(() => /waiting for connection/.test(qemuErr) || q.exitCode !== null, "QEMU to listen");
+    assert.equal(q.exitCode, null, `QEMU exited before listening:\n${qemuErr}`);
 
     let out = "";
     let err = "";
-    lw = spawnTracked(
+    const l = spawnTracked(
       process.execPath,
       ["--import", "tsx", "src/cli.ts", "--headless", "--json", `M=tcp://127.0.0.1:${port}`],
       // The crash store of a live run goes under a folder of the test's own.
       { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, XDG_DATA_HOME: dataHome } },
     );
-    lw.stdout?.on("data", (b: Buffer) => {
+    lw = l;
+    l.stdout?.on("data", (b: Buffer) => {
       out += b.toString("utf8");
     });
-    lw.stderr?.on("data", (b: Buffer) => {
+    l.stderr?.on("data", (b: Buffer) => {
       err += b.toString("utf8");
     });
-    const logs = () =>
-      `\n--- legowatch stdout ---\n${out}\n--- legowatch stderr ---\n${err}\n--- qemu stderr ---\n${qemuErr}`;
-
     const alerts = (): Alert[] =>
       out
         .split("\n")
         .slice(0, -1) // the last piece is an unfinished line
-        .filter((l) => l.trim() !== "")
-        .map((l) => {
+        .filter((line) => line.trim() !== "")
+        .map((line) => {
           try {
-            return JSON.parse(l) as { type?: string };
+            return JSON.parse(line) as { type?: string };
           } catch {
-            throw new Error(`stdout line is not JSON: ${l}`);
+            throw new Error(`stdout line is not JSON: ${line}`);
           }
         })
         .filter((o): o is Alert => o.type === "alert");
+    return {
+      qemu: q,
+      lw: l,
+      out: () => out,
+      err: () => err,
+      logs: () =>
+        `\n--- legowatch stdout ---\n${out}\n--- legowatch stderr ---\n${err}\n--- qemu stderr ---\n${qemuErr}`,
+      alerts,
+    };
+  }
+
+  it("raises queue-growth, rpc-timeout and the kernel's real crash as JSON alerts, and stops on SIGTERM", {
+    timeout: 90_000,
+  }, async (t) => {
+    const { lw, qemu, logs, alerts } = await watchBoot(initrd, "console=ttyS0 panic=-1 quiet loglevel=7");
     const find = (rule: string) => alerts().find((a) => a.rule === rule && a.node === "M");
 
     const t0 = Date.now();
     try {
       await waitFor(
         () => {
-          if (lw?.exitCode !== null) throw new Error(`legowatch exited with ${lw?.exitCode}`);
+          if (lw.exitCode !== null) throw new Error(`legowatch exited with ${lw.exitCode}`);
           return find("queue-growth") && find("rpc-timeout") && find("crash");
         },
         "queue-growth, rpc-timeout and crash alerts on M",
@@ -161,5 +187,37 @@ describe("live on a real kernel's serial console (QEMU)", {
     assert.equal(stopped.exitCode, 0, `legowatch exit code on SIGTERM${logs()}`);
     await kill(qemu);
     t.diagnostic(`connect to all three alerts in ${bootToCrash} ms`);
+  });
+  it("reads a whole clean boot of the real kernel to its power-off without any alert", {
+    timeout: 60_000,
+  }, async (t) => {
+    // Not quiet: every boot message reaches the console, so they are all checked for false alarms.
+    const { lw, qemu, err, logs, alerts } = await watchBoot(cleanInitrd, "console=ttyS0 panic=-1 loglevel=7");
+    const t0 = Date.now();
+    try {
+      // `poweroff -f` ends QEMU; legowatch then sees its console close and starts retrying.
+      await waitFor(() => qemu.exitCode !== null || qemu.signalCode !== null, "QEMU to power off", 45_000);
+      await waitFor(() => /M: (?:retrying|waiting|closed)/.test(err()), "the console to close", 10_000);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}${logs()}`);
+    }
+    const bootMs = Date.now() - t0;
+    // A report cut short by a quiet console is flushed after a second: give that its time.
+    await sleep(1_500);
+    assert.equal(lw.exitCode, null, `legowatch exited with ${lw.exitCode}${logs()}`);
+    await kill(lw, "SIGTERM");
+    assert.equal(lw.exitCode, 0, `legowatch exit code on SIGTERM${logs()}`);
+
+    assert.deepEqual(
+      alerts().map((a) => `${a.severity} ${a.rule}: ${a.message}`),
+      [],
+      `alerts on a clean boot${logs()}`,
+    );
+    // The summary (stderr with --json) shows legowatch did read the boot.
+    const lines = Number(/^M: (\d+) lines/m.exec(err())?.[1] ?? 0);
+    assert.ok(lines > 200, `legowatch read ${lines} console lines${logs()}`);
+    assert.match(err(), /^No alerts\.$/m, `summary${logs()}`);
+    assert.doesNotMatch(err(), /Crash reports:/, `summary${logs()}`);
+    t.diagnostic(`clean boot to power-off in ${bootMs} ms, ${lines} lines`);
   });
 });

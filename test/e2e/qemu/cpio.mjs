@@ -1,13 +1,15 @@
 // Writes the test kernel's initramfs as a newc cpio archive, so the e2e test needs no `cpio` package.
-// Usage: node cpio.mjs OUT BUSYBOX INIT
+// Usage: node cpio.mjs OUT BUSYBOX INIT [FILE...]
 // The archive holds /bin/busybox, /bin/sh -> busybox, the /init script, the mount points and a
 // /dev/console node: the kernel unpacks the archive as root, so it creates the device node we could
-// not create here without root, and init gets a console for its stdio.
+// not create here without root, and init gets a console for its stdio. Each further FILE (a kernel
+// module, say) goes under /lib by its base name.
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
 
-const [out, busybox, init] = process.argv.slice(2);
+const [out, busybox, init, ...extra] = process.argv.slice(2);
 if (!out || !busybox || !init) {
-  console.error("usage: node cpio.mjs OUT BUSYBOX INIT");
+  console.error("usage: node cpio.mjs OUT BUSYBOX INIT [FILE...]");
   process.exit(2);
 }
 
@@ -56,11 +58,12 @@ function entry(name, mode, data = Buffer.alloc(0), rdev = [0, 0]) {
   pad4();
 }
 
-for (const dir of ["bin", "dev", "proc", "sys"]) entry(dir, S_IFDIR | 0o755);
+for (const dir of ["bin", "dev", "lib", "proc", "sys", "tmp"]) entry(dir, S_IFDIR | 0o755);
 entry("dev/console", S_IFCHR | 0o600, undefined, [5, 1]);
 entry("bin/busybox", S_IFREG | 0o755, readFileSync(busybox));
 entry("bin/sh", S_IFLNK | 0o777, Buffer.from("busybox"));
 entry("init", S_IFREG | 0o755, readFileSync(init));
+for (const file of extra) entry(`lib/${basename(file)}`, S_IFREG | 0o644, readFileSync(file));
 entry("TRAILER!!!", 0);
 
 // Written beside the target and renamed, so a concurrent run never boots a half-written archive.

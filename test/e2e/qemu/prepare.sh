@@ -2,13 +2,14 @@
 # Prepares a real Linux kernel and a tiny initramfs for test/e2e/qemu.test.ts.
 #
 # Usage: prepare.sh CACHE_DIR
-# Prints two lines on stdout: the path of vmlinuz, then the path of the initramfs. Everything else
-# goes to stderr.
+# Prints three lines on stdout: the path of vmlinuz, the path of the crashing initramfs, then the
+# path of the clean one. Everything else goes to stderr.
 #
 # The kernel is Debian's cloud kernel and the userland Debian's static busybox, both fetched with
 # `apt-get download` (nothing is installed). The initramfs's /init prints LegoOS-like console lines
 # through /dev/kmsg, then crashes the kernel with sysrq-c, so the test sees a real kernel's console
-# and a real kernel panic. Downloads are cached in CACHE_DIR; a warm run only rebuilds the
+# and a real kernel panic. The clean initramfs's /init prints one line and powers off: a whole
+# boot with no report in it. Downloads are cached in CACHE_DIR; a warm run only rebuilds the
 # (tiny) initramfs, so a change to the script below always takes effect.
 set -euo pipefail
 
@@ -86,5 +87,16 @@ mv "$cache/init.tmp" "$cache/init"
 
 "$node" "$here/cpio.mjs" "$cache/initramfs.cpio" "$cache/busybox" "$cache/init"
 
+# -f: straight to the kernel's power-off, which ends QEMU.
+cat >"$cache/init-clean.tmp" <<'EOF'
+#!/bin/sh
+/bin/busybox mount -t proc proc /proc
+echo "clean boot: init reached, powering off"
+/bin/busybox poweroff -f
+EOF
+mv "$cache/init-clean.tmp" "$cache/init-clean"
+"$node" "$here/cpio.mjs" "$cache/initramfs-clean.cpio" "$cache/busybox" "$cache/init-clean"
+
 echo "$cache/vmlinuz"
 echo "$cache/initramfs.cpio"
+echo "$cache/initramfs-clean.cpio"
