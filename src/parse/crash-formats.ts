@@ -1,9 +1,11 @@
+import type { Pick } from "./crash-guilty.js";
 import { KeyFinder } from "./prefilter.js";
 
 /**
  * Crash and warning report formats as data, after syzkaller's `pkg/report`: each row is a header
  * that opens (or joins) a report and a title template. Adding a format is adding a row.
- * Sources: formats.md F9-F13 and F15 (LegoOS), and the Linux forms a storage node or a stock kernel prints.
+ * Sources: formats.md F9-F13 and F15 (LegoOS), and the Linux families with the titles syzkaller's
+ * `pkg/report/linux.go` gives them (their printk formats are in the kernel files named by each group).
  */
 
 /** What a header line does to the node's open report. */
@@ -16,8 +18,39 @@ export type HeaderRole =
   | "die"
   /** `Kernel panic - not syncing`: the last stage of an open report, or a report of its own. */
   | "panic"
+  /** A later part of a report of a kind in `partOf` (joined once), or a report of its own. */
+  | "part"
   /** An end marker: closes the open report as complete. */
   | "end";
+
+/**
+ * Where the candidates for a Linux report's guilty function come from, in order (syzkaller's stack
+ * `parts`): `header` the function the header names; `rip` the faulting instruction's function;
+ * `at` the `at: fn+0x...` lines of a lockdep report; `lead` the frames of every stack before the
+ * call trace (lockdep's dependency chain); `irq` the interrupted code below the timer interrupt of an
+ * RCU stall; `all` every frame; a RegExp, the frames of the first stack whose opening line matches it.
+ */
+export type FrameSource = "header" | "rip" | "at" | "lead" | "irq" | "all" | RegExp;
+
+/** How a format finds its guilty function on Linux. */
+export interface StackRule {
+  from: readonly FrameSource[];
+  /** Functions this format passes over beside the common plumbing (matched anywhere in the name). */
+  skip?: RegExp;
+  pick?: Pick;
+}
+
+/** A title word taken from a body line (`Read of size 8` gives KASAN's `{access}`). */
+export interface BodyCapture {
+  /** `{slot}` in the title. */
+  slot: string;
+  /** Group 1 is the value. */
+  re: RegExp;
+  /** Only lines after one matching this count. */
+  after?: RegExp;
+  /** What is missing when no line gave it, for `corruptedReason`. */
+  what: string;
+}
 
 /** One row of the format table. */
 export interface CrashFormat {
@@ -30,11 +63,14 @@ export interface CrashFormat {
   literals: readonly string[];
   header: RegExp;
   /**
-   * Title template. `{fn}` is the guilty function, `$1`... are the header's captures. A template whose
-   * `{fn}` is unknown falls back to `fallback` (or the template with ` in {fn}` dropped).
+   * Title template. `{fn}` is the guilty function, `{slot}` a body capture, `$1`... are the header's
+   * captures. A template whose capture is missing falls back to `fallback` and is corrupted. On LegoOS
+   * an unknown `{fn}` also falls back (or drops ` in {fn}`); on Linux it is `corrupted`, as syzkaller has it.
    */
   title: string;
   fallback?: string;
+  /** The title of this header on a LegoOS node, when LegoOS titles it differently from syzkaller. */
+  legoTitle?: string;
   /** Capture index holding the function named by the header itself (`BUG: failure at f:l/fn()!`). */
   fnGroup?: number;
   /** Capture index holding a `file:line` location. */
@@ -45,13 +81,39 @@ export interface CrashFormat {
   dieGroup?: number;
   /** Capture index holding a panic reason. */
   reasonGroup?: number;
+  /** The guilty function on Linux; absent: the header's function, the faulting one, the call trace. */
+  stack?: StackRule;
+  /** Body lines the title needs. */
+  captures?: readonly BodyCapture[];
+  /** A one-line report, or one whose header says it all: no call trace is expected. */
+  noStack?: true;
+  /** Why every report of this row is corrupted (a header without its second half...). */
+  corrupted?: string;
+  /** Kinds of open report a `part` row joins. */
+  partOf?: readonly string[];
+  /** Text a body line of this format starts with that is not part of the message (`kmemleak: `). */
+  strip?: RegExp;
+  /** Only LegoOS prints this header. */
+  lego?: true;
+  /** syzkaller knows this header only by the panic that may follow it: such a panic gives the title. */
+  panicTitles?: true;
 }
 
 const DIE_TRAPS =
   "general protection fault|divide error|invalid opcode|int3|overflow|bounds|invalid TSS|segment not present|stack segment|alignment check|coprocessor segment overrun|fpu exception|simd exception|Bad pagetable";
 
-/** The table, most specific rows first. */
-export const CRASH_FORMATS: readonly CrashFormat[] = [
+/** The stack of a call trace (arm64 says `Call trace:`). */
+const TRACE = /^Call [Tt]race:/;
+
+/** A faulting access: the function at the faulting instruction, else the call trace. */
+const FAULT: StackRule = { from: ["rip", TRACE] };
+
+/** A lockdep `at:` line's function: `(&mm->mmap_lock){++++}-{3:3}, at: do_user_addr_fault+0x1e2/0x8f0`. */
+const AT_FN = /\bat: (?:\[<?(?:0x)?[0-9a-f]+>?\] +)?([A-Za-z0-9_]+)[.+]/;
+
+// --- LegoOS and Linux faults (arch/x86/mm/fault.c, arch/x86/kernel/traps.c, kernel/panic.c) -----------
+
+const FAULTS: readonly CrashFormat[] = [
   {
     kind: "oops",
     type: "crash",
@@ -60,6 +122,18 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     header: /^BUG: unable to handle kernel (NULL pointer dereference|paging request)(?: at (.*\S))?/,
     title: "BUG: unable to handle kernel $1 in {fn}",
     addressGroup: 2,
+    stack: FAULT,
+  },
+  {
+    // The rest of the header is a pr_cont that another CPU's line cut off.
+    kind: "oops",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: unable to handle kernel"],
+    header: /^BUG: unable to handle kernel\s*$/,
+    title: "BUG: unable to handle kernel",
+    corrupted: "the header was cut short",
+    stack: FAULT,
   },
   {
     // Linux 4.17+ wording; syzkaller keeps the old titles for it.
@@ -70,6 +144,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     header: /^BUG: kernel NULL pointer dereference, address: (\S+)/,
     title: "BUG: unable to handle kernel NULL pointer dereference in {fn}",
     addressGroup: 1,
+    stack: FAULT,
   },
   {
     kind: "oops",
@@ -79,7 +154,13 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     header: /^BUG: unable to handle page fault for address: (\S+)/,
     title: "BUG: unable to handle kernel paging request in {fn}",
     addressGroup: 1,
+    stack: FAULT,
   },
+];
+
+// --- BUG() and WARN() (include/asm-generic/bug.h, lib/bug.c, kernel/panic.c) -------------------------------
+
+const BUGS_AND_WARNINGS: readonly CrashFormat[] = [
   {
     kind: "bug",
     type: "crash",
@@ -90,6 +171,27 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     fallback: "kernel BUG at $1",
     fnGroup: 4,
     whereGroup: 1,
+    lego: true,
+  },
+  {
+    kind: "bug",
+    type: "crash",
+    role: "start",
+    literals: ["kernel BUG at "],
+    header: /^kernel BUG at (lib\/list_debug\.c:\d+)!/,
+    title: "BUG: corrupted list in {fn}",
+    whereGroup: 1,
+    stack: { from: [TRACE] },
+  },
+  {
+    kind: "bug",
+    type: "crash",
+    role: "start",
+    literals: ["kernel BUG at "],
+    header: /^kernel BUG at (mm\/usercopy\.c:\d+)!/,
+    title: "BUG: bad usercopy in {fn}",
+    whereGroup: 1,
+    stack: { from: [TRACE], skip: /usercopy|__check/ },
   },
   {
     kind: "bug",
@@ -100,6 +202,43 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     title: "kernel BUG in {fn}",
     fallback: "kernel BUG at $1",
     whereGroup: 1,
+    // skb helpers BUG_ON() what their caller got wrong.
+    stack: { from: ["rip", TRACE], skip: /^skb_/ },
+  },
+  {
+    kind: "warning",
+    type: "warning",
+    role: "start",
+    literals: ["WARNING: "],
+    header: /^WARNING: (?:CPU: ?\d+ PID: ?\d+ )?at (lib\/refcount\.c:\d+) (\S+)/,
+    title: "WARNING: refcount bug in {fn}",
+    whereGroup: 1,
+    stack: { from: ["rip", TRACE], skip: /refcount|kobject_/ },
+  },
+  {
+    kind: "warning",
+    type: "warning",
+    role: "start",
+    literals: ["WARNING: "],
+    header:
+      /^WARNING: (?:CPU: ?\d+ PID: ?\d+ )?at (lib\/debugobjects\.c:\d+) (debug_print_object|debug_check\S*)/,
+    title: "WARNING: ODEBUG bug in {fn}",
+    whereGroup: 1,
+    // The object's users too: timers, work items, RCU heads are what ODEBUG watches.
+    stack: {
+      from: ["rip", TRACE],
+      skip: /debug_|rcu|hrtimer_|timer_|work_|percpu_|vunmap|vfree|__free_|kobject_/,
+    },
+  },
+  {
+    kind: "warning",
+    type: "warning",
+    role: "start",
+    literals: ["WARNING: "],
+    header: /^WARNING: (?:CPU: ?\d+ PID: ?\d+ )?at (kernel\/locking\/lockdep\.c:\d+) (\S*lock_\S*)/,
+    title: "WARNING: locking bug in {fn}",
+    whereGroup: 1,
+    stack: { from: ["rip", TRACE], skip: /lock_sock|release_sock/ },
   },
   {
     kind: "warning",
@@ -111,7 +250,282 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     fallback: "WARNING at $1",
     whereGroup: 1,
     fnGroup: 2,
+    stack: { from: ["rip", "header", TRACE] },
   },
+];
+
+// --- lockdep (kernel/locking/lockdep.c, kernel/rcu/update.c) -------------------------------------------------
+
+/** `[ INFO: ... ]` is how kernels before 4.15 framed the same headers; `$1` is the word they used. */
+const LOCKDEP = (what: string) => new RegExp(`^(?:\\[ )?(WARNING|INFO): ${what}`);
+
+const LOCKDEP_REPORTS: readonly CrashFormat[] = [
+  {
+    kind: "lockdep",
+    type: "warning",
+    role: "start",
+    literals: ["possible circular locking"],
+    header: LOCKDEP("possible circular locking dependency detected"),
+    title: "possible deadlock in {fn}",
+    fallback: "$1: possible circular locking dependency detected",
+    captures: [{ slot: "acquire", re: /(is trying to acquire lock)/, what: "lock being acquired" }],
+    // Work items' pseudo-locks make every workqueue function look guilty.
+    stack: {
+      from: ["at", "lead"],
+      skip: /process_one_work|flush_workqueue|drain_workqueue|destroy_workqueue/,
+    },
+  },
+  {
+    kind: "lockdep",
+    type: "warning",
+    role: "start",
+    literals: ["possible recursive locking"],
+    header: LOCKDEP("possible recursive locking detected"),
+    title: "possible deadlock in {at}",
+    fallback: "$1: possible recursive locking detected",
+    captures: [{ slot: "at", re: AT_FN, after: /is trying to acquire lock/, what: "lock being acquired" }],
+  },
+  {
+    kind: "lockdep",
+    type: "warning",
+    role: "start",
+    literals: ["irq lock inversion"],
+    header: LOCKDEP("possible irq lock inversion dependency detected"),
+    title: "possible deadlock in {at}",
+    fallback: "$1: possible irq lock inversion dependency detected",
+    captures: [
+      { slot: "at", re: AT_FN, after: /just changed the state of lock/, what: "lock whose state changed" },
+    ],
+  },
+  {
+    kind: "lockdep",
+    type: "warning",
+    role: "start",
+    literals: ["lock order detected"],
+    header: LOCKDEP("\\S+-safe -> \\S+-unsafe lock order detected"),
+    title: "possible deadlock in {fn}",
+    stack: { from: [/^which became \S+ at:/] },
+  },
+  {
+    kind: "lockdep",
+    type: "warning",
+    role: "start",
+    literals: ["inconsistent lock state"],
+    header: LOCKDEP("inconsistent lock state"),
+    title: "inconsistent lock state in {fn}",
+    fallback: "$1: inconsistent lock state",
+    captures: [{ slot: "takes", re: AT_FN, after: /takes:$/, what: "lock taken" }],
+    stack: { from: [TRACE] },
+  },
+  {
+    kind: "lockdep",
+    type: "warning",
+    role: "start",
+    literals: ["suspicious RCU usage"],
+    header: LOCKDEP("suspicious RCU usage"),
+    title: "$1: suspicious RCU usage in {fn}",
+    fallback: "$1: suspicious RCU usage",
+    captures: [{ slot: "src", re: /([\w/.-]+\.[a-z]+:\d+)/, what: "source line" }],
+    stack: { from: [TRACE], skip: /rcu|kmem|slab/ },
+  },
+];
+
+// --- sanitizers (mm/kasan/report.c, mm/kfence/report.c, kernel/kcsan/report.c, lib/ubsan.c) ------------------
+
+const SANITIZERS: readonly CrashFormat[] = [
+  {
+    kind: "kasan",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: KASAN: "],
+    header: /^BUG: KASAN: (?:double-free or invalid-free|double-free|invalid-free) in (\S+)/,
+    title: "KASAN: invalid-free in {fn}",
+    fnGroup: 1,
+    stack: { from: ["header", TRACE], skip: /slab_|kfree|vunmap|vfree/ },
+  },
+  {
+    kind: "kasan",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: KASAN: "],
+    header: /^BUG: KASAN: ([a-z-]+) in (\S+)/,
+    title: "KASAN: $1 {access} in {fn}",
+    fallback: "KASAN: $1 in $2",
+    fnGroup: 2,
+    captures: [
+      { slot: "access", re: /^(Read|Write) (?:of size|at addr) [0-9a-f]+/, what: "Read/Write line" },
+    ],
+    // Hardware tag-based KASAN reports through the arm64 fault path.
+    stack: { from: ["header", TRACE], skip: /kernel_fault|tag_check|mem_abort|^el1_|^el1h_/ },
+  },
+  {
+    kind: "kasan",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: KASAN: "],
+    header: /^BUG: KASAN: (.*\S)/,
+    title: "KASAN: $1",
+    corrupted: "an unknown KASAN report",
+    noStack: true,
+  },
+  {
+    kind: "kfence",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: KFENCE: "],
+    header: /^BUG: KFENCE: (use-after-free|out-of-bounds) \S+ in (\S+)/,
+    title: "KFENCE: $1 in {fn}",
+    fnGroup: 2,
+    stack: { from: ["header", "all"] },
+  },
+  {
+    kind: "kfence",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: KFENCE: "],
+    header: /^BUG: KFENCE: (invalid (?:read|write|free)|memory corruption) in (\S+)/,
+    title: "KFENCE: $1 in {fn}",
+    fnGroup: 2,
+    stack: { from: ["header", "all"] },
+  },
+  {
+    // Both racing functions are in the header; the stacks add nothing to the title.
+    kind: "kcsan",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: KCSAN: "],
+    header: /^BUG: KCSAN: (.*\S)/,
+    title: "KCSAN: $1",
+    noStack: true,
+  },
+  {
+    kind: "ubsan",
+    type: "crash",
+    role: "start",
+    literals: ["UBSAN: "],
+    header: /^UBSAN: Undefined behaviour in (\S+)/,
+    title: "UBSAN: undefined-behaviour in {fn}",
+    whereGroup: 1,
+    stack: { from: [TRACE], skip: /ubsan|overflow/ },
+  },
+  {
+    kind: "ubsan",
+    type: "crash",
+    role: "start",
+    literals: ["UBSAN: "],
+    header: /^UBSAN: ([a-z-]+) in (\S+)/,
+    title: "UBSAN: $1 in {fn}",
+    whereGroup: 2,
+    stack: { from: [TRACE], skip: /ubsan|overflow/ },
+  },
+];
+
+// --- stalls and hangs (kernel/watchdog.c, kernel/hung_task.c, kernel/rcu/tree_stall.h, tree_exp.h) -------------
+
+const STALLS: readonly CrashFormat[] = [
+  {
+    kind: "soft-lockup",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: soft lockup"],
+    header: /^(?:(?:NMI )?watchdog: )?BUG: soft lockup - CPU#(\d+) stuck for (\d+)s! \[(.*):(\d+)\]/,
+    title: "BUG: soft lockup in {fn}",
+    stack: { from: ["rip", TRACE], pick: "stall" },
+  },
+  {
+    kind: "hard-lockup",
+    type: "crash",
+    role: "start",
+    literals: ["hard LOCKUP"],
+    header: /^(?:(?:NMI )?watchdog: )?(?:CPU\d+: )?Watchdog detected hard LOCKUP on cpu (\d+)/,
+    title: "hard lockup in {fn}",
+    fallback: "hard lockup",
+    panicTitles: true,
+    stack: { from: ["rip", TRACE], pick: "stall" },
+  },
+  {
+    kind: "hung-task",
+    type: "crash",
+    role: "start",
+    literals: ["blocked for more than"],
+    header: /^INFO: task (.*):(\d+) blocked for more than (\d+) seconds/,
+    title: "INFO: task hung in {fn}",
+    stack: { from: [TRACE], pick: "hung" },
+  },
+  {
+    kind: "rcu-stall",
+    type: "crash",
+    role: "start",
+    literals: ["detected stall", "detected expedited"],
+    header: /^(?:rcu: )?INFO: rcu_(preempt|sched|bh) (?:self-)?detected(?: expedited)? stall/,
+    title: "INFO: rcu detected stall in {fn}",
+    stack: { from: ["irq"], skip: /apic_timer_interrupt|rcu/, pick: "stall" },
+  },
+];
+
+// --- atomicity (kernel/sched/core.c) and leaks (mm/kmemleak.c, net/core/dev.c) -------------------------------
+
+/** The allocator's own frames: a leak belongs to whoever asked for the memory. */
+const MEMLEAK_SKIP =
+  /kmemleak|mmap|kmem|slab|alloc|create_object|idr_get|list_lru_init|kasprintf|kvasprintf|pcpu_create|strdup|strndup|memdup/;
+
+const OTHERS: readonly CrashFormat[] = [
+  {
+    kind: "atomic-sleep",
+    type: "crash",
+    role: "start",
+    literals: ["scheduling while atomic"],
+    header: /^BUG: scheduling while atomic: (.*)\/(\d+)\/0x([0-9a-f]+)/,
+    title: "BUG: scheduling while atomic in {fn}",
+    stack: { from: [TRACE], skip: /schedule/ },
+  },
+  {
+    kind: "atomic-sleep",
+    type: "crash",
+    role: "start",
+    literals: ["sleeping function called"],
+    header: /^BUG: sleeping function called from invalid context at (\S+)/,
+    title: "BUG: sleeping function called from invalid context in {fn}",
+    whereGroup: 1,
+    stack: { from: [TRACE] },
+  },
+  {
+    kind: "memleak",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: memory leak"],
+    header: /^BUG: memory leak/,
+    title: "memory leak in {fn}",
+    strip: /^kmemleak: +/,
+    stack: { from: [/backtrace/], skip: MEMLEAK_SKIP },
+  },
+  {
+    // With kmemleak.verbose the kernel prints its leaks itself, each line after `kmemleak: `.
+    kind: "memleak",
+    type: "crash",
+    role: "part",
+    partOf: ["memleak"],
+    literals: ["unreferenced object"],
+    header: /^(?:kmemleak: )?unreferenced object (0x[0-9a-f]+) \(size (\d+)\):/,
+    title: "memory leak in {fn}",
+    addressGroup: 1,
+    strip: /^kmemleak: +/,
+    stack: { from: [/backtrace/], skip: MEMLEAK_SKIP },
+  },
+  {
+    kind: "netdev-leak",
+    type: "crash",
+    role: "start",
+    literals: ["unregister_netdevice: waiting"],
+    header: /^unregister_netdevice: waiting for (.*) to become free/,
+    title: "unregister_netdevice: waiting for DEV to become free",
+    noStack: true,
+  },
+];
+
+// --- exceptions, die(), panic() and the markers around them -------------------------------------------------------
+
+const DIE_AND_PANIC: readonly CrashFormat[] = [
   {
     kind: "deadlock",
     type: "crash",
@@ -120,15 +534,39 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     header: /^Possible deadlock happend locker_cpu: (-?\d+)/,
     title: "possible deadlock in {fn}",
     fallback: "possible deadlock (locker cpu $1)",
+    lego: true,
   },
   {
     kind: "exception",
     type: "crash",
     role: "start",
-    literals: ["PANIC: double fault", "PANIC: machine check", "PANIC: virtualization", "PANIC: reserved"],
-    header: /^PANIC: (double fault|machine check|virtualization exception|reserved exception)/,
+    literals: ["PANIC: double fault"],
+    header: /^PANIC: (double fault)/,
+    title: "PANIC: $1 in {fn}",
+    legoTitle: "$1 in {fn}",
+    fallback: "PANIC: $1",
+    stack: { from: ["rip"] },
+  },
+  {
+    kind: "exception",
+    type: "crash",
+    role: "start",
+    literals: ["PANIC: machine check", "PANIC: virtualization", "PANIC: reserved"],
+    header: /^PANIC: (machine check|virtualization exception|reserved exception)/,
     title: "$1 in {fn}",
     fallback: "PANIC: $1",
+    lego: true,
+  },
+  {
+    kind: "die",
+    type: "crash",
+    role: "die",
+    literals: ["stack segment: 0000"],
+    header: /^stack segment: [0-9a-f]{4} \[#(\d+)\]/,
+    title: "stack segment fault in {fn}",
+    legoTitle: "stack segment in {fn}",
+    dieGroup: 1,
+    stack: FAULT,
   },
   {
     kind: "die",
@@ -139,6 +577,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     header: new RegExp(`^(${DIE_TRAPS})(?:,[^:]*)?: [0-9a-f]{4} \\[#(\\d+)\\]`),
     title: "$1 in {fn}",
     dieGroup: 2,
+    stack: FAULT,
   },
   {
     kind: "die",
@@ -149,6 +588,40 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     header: /^Oops: [0-9a-f]{4} \[#(\d+)\]/,
     title: "Oops in {fn}",
     dieGroup: 1,
+    stack: FAULT,
+  },
+  {
+    kind: "panic",
+    type: "crash",
+    role: "panic",
+    literals: ["not syncing"],
+    header: /^Kernel [Pp]anic - not syncing: ?(Attempted to kill init!.*?)\s*$/,
+    title: "kernel panic: Attempted to kill init!",
+    reasonGroup: 1,
+  },
+  {
+    // CONFIG_STACKPROTECTOR names the function whose canary died.
+    kind: "panic",
+    type: "crash",
+    role: "panic",
+    literals: ["not syncing"],
+    header:
+      /^Kernel [Pp]anic - not syncing: ?(stack-protector: Kernel stack is corrupted in: ([\w.]+?)(?:\+0x\S*)?(?: \[[\w-]+\])?)\s*$/,
+    title: "kernel panic: stack is corrupted in $2",
+    reasonGroup: 1,
+    noStack: true,
+  },
+  {
+    // The last words of a report: alone, the report they end is missing.
+    kind: "panic",
+    type: "crash",
+    role: "panic",
+    literals: ["not syncing"],
+    header:
+      /^Kernel [Pp]anic - not syncing: ?((Fatal exception|panic_on_warn set|hung_task: blocked tasks).*?)\s*$/,
+    title: "kernel panic: $2",
+    reasonGroup: 1,
+    corrupted: "a panic without the report that caused it",
   },
   {
     kind: "panic",
@@ -164,7 +637,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     type: "crash",
     role: "end",
     literals: ["---[ end "],
-    header: /^---\[ end (?:trace [0-9a-f]+|Kernel [Pp]anic - not syncing)/,
+    header: /^---\[ end (?:trace(?: [0-9a-f]+)? \]|Kernel [Pp]anic - not syncing)/,
     title: "",
   },
   {
@@ -175,6 +648,17 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
     header: /^-{12}\[ cut here \]-{12}$|^-{19} cut here -{19}$/,
     title: "",
   },
+];
+
+/** The table, most specific rows first. */
+export const CRASH_FORMATS: readonly CrashFormat[] = [
+  ...FAULTS,
+  ...BUGS_AND_WARNINGS,
+  ...LOCKDEP_REPORTS,
+  ...SANITIZERS,
+  ...STALLS,
+  ...OTHERS,
+  ...DIE_AND_PANIC,
 ];
 
 /** Literals of every header: a line without any of them cannot open or shape a report. */
@@ -195,16 +679,76 @@ export function matchHeader(msg: string): { format: CrashFormat; m: RegExpExecAr
 }
 
 /**
- * Frames that report the crash rather than cause it: the guilty function is the first frame
- * not on this list (syzkaller's "frames to skip").
+ * Frames that report the crash rather than cause it on LegoOS: the guilty function is the first
+ * frame not on this list (syzkaller's "frames to skip"). Linux reports use crash-guilty.ts.
  */
 export const SKIP_FRAMES =
   /^(?:panic|__warn|warn_slowpath\w*|warn_on\w*|report_bug|dump_stack\w*|show_stack|show_regs|__die|die|oops_end|do_trap|do_error_trap|do_\w+_trap|do_general_protection|do_divide_error|do_invalid_op|exc_\w+|asm_exc_\w+|handle_bug|no_context|__bad_area\w*|bad_area\w*|page_fault|do_page_fault|__do_page_fault|async_page_fault|spin_dump|do_raw_spin_lock|_raw_spin_\w+|spin_lock\w*|__spin_lock\w*|lock_acquire|debug_spin_lock\w*|cpu_dumpstack|smp_call_function\w*|print_hex_dump|kthread|ret_from_fork\w*)$/;
 
-/** Fills a title template. */
-export function renderTitle(format: CrashFormat, m: RegExpExecArray, fn: string | undefined): string {
-  const fill = (t: string) => t.replace(/\$(\d)/g, (_, i: string) => m[Number(i)] ?? "").trim();
-  if (fn) return fill(format.title.replace("{fn}", fn));
+/** `fn+0x1c/0x40` in a title is `fn`: offsets differ from build to build. */
+const OFFSET = /([A-Za-z_][\w.]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/g;
+/** A `{slot}` other than `{fn}`. */
+const SLOT = /\{(?!fn\})(\w+)\}/g;
+
+/**
+ * Fills a title template: `$N` from the header, `{fn}` the guilty function, `{slot}` body captures.
+ * `lego` picks the row's LegoOS title. A template whose capture is missing gives the fallback.
+ */
+export function renderTitle(
+  format: CrashFormat,
+  m: RegExpExecArray,
+  fn: string | undefined,
+  slots: ReadonlyMap<string, string> = new Map(),
+  lego = false,
+): string {
+  const fill = (t: string) =>
+    t
+      .replace(/\$(\d)/g, (_, i: string) => m[Number(i)] ?? "")
+      .replace(SLOT, (_, name: string) => slots.get(name) ?? "")
+      .replace(OFFSET, "$1")
+      .trim();
+  const template = (lego && format.legoTitle) || format.title;
+  const needed = [
+    ...[...template.matchAll(SLOT)].map((s) => s[1]!),
+    ...(format.captures ?? []).map((c) => c.slot),
+  ];
+  const missing = needed.some((slot) => !slots.has(slot));
+  if (missing) return fill(format.fallback ?? template.replace(SLOT, "?"));
+  if (fn) return fill(template.replace("{fn}", fn));
   if (format.fallback) return fill(format.fallback);
-  return fill(format.title.replace(/ in \{fn\}$/, "").replace("{fn}", "?"));
+  return fill(template.replace(/ in \{fn\}$/, "").replace("{fn}", "?"));
+}
+
+/**
+ * What varies between two sightings of one Linux bug, made constant as syzkaller makes it so that
+ * titles group: addresses, IP addresses, line numbers, offsets, CPU and other numbers. Each rule is
+ * applied until it changes nothing (matches can overlap: `0,1,2`).
+ */
+const VARYING: readonly [RegExp, string][] = [
+  [/([^a-zA-Z0])(?:0x)?[0-9a-f]{6,}/g, "$1ADDR"],
+  [/[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}/g, "IP"],
+  [/(\.\w+)(?::[0-9]+)+/g, "$1:LINE"],
+  [/([a-zA-Z][\w.]+)\+0x[0-9a-z]+\/0x[0-9a-z]+/g, "$1"],
+  [/CPU#[0-9]+/g, "CPU"],
+  [/(\W)\d+(\W|$)/g, "$1NUM$2"],
+];
+
+/** syzkaller's longest title: interleaved lines can make a header very long. */
+const MAX_TITLE = 120;
+
+/** A Linux title as syzkaller files it: varying parts made constant, printable, one space apart. */
+export function normalizeTitle(title: string): string {
+  let t = title;
+  for (const [re, to] of VARYING) {
+    for (let prev = ""; prev !== t; ) {
+      prev = t;
+      t = t.replace(re, to);
+    }
+  }
+  const printable = t
+    .replace(/\t/g, " ")
+    .replace(/[^\x20-\x7e]/g, "")
+    .slice(0, MAX_TITLE)
+    .replace(/ {2,}/g, " ");
+  return printable.trim();
 }

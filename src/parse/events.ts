@@ -313,6 +313,13 @@ export interface CrashEvent extends EventBase {
   reportLines: number[];
   /** The log ended, went quiet, or another report began before this one was complete. */
   truncated: boolean;
+  /**
+   * The report lacks what its title needs (no call trace, no guilty frame, a header cut short, a body
+   * line its format must have): its title is the best that could be made of it.
+   */
+  corrupted?: true;
+  /** Why it is corrupted, e.g. `no call trace; cut short by another report`. */
+  corruptedReason?: string;
 }
 
 /** Every event the parsers produce. */
