@@ -21,7 +21,9 @@ export function summary(engine: Engine): string {
     out.push("", "Crash reports:");
     for (const { n, c } of crashes) {
       const at = c.ts !== null ? `${formatStamp(c.ts)} ` : "";
-      out.push(`  ${n}:${c.line} ${at}${c.title}${c.truncated ? " (cut off)" : ""}`);
+      const notes = [c.truncated ? "cut off" : "", c.corrupted ? `corrupted: ${c.corruptedReason}` : ""];
+      const said = notes.filter(Boolean).join("; ");
+      out.push(`  ${n}:${c.line} ${at}${c.title}${said ? ` (${said})` : ""}`);
     }
   }
   return `${out.join("\n")}\n`;

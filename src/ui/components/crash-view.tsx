@@ -148,6 +148,14 @@ function bodyRows(c: CrashEvent, width: number, notes: CrashNotes | undefined): 
       </Text>,
     );
   }
+  if (c.corrupted) {
+    text(
+      "corrupted",
+      <Text color="yellow" wrap="truncate">
+        (corrupted: {c.corruptedReason})
+      </Text>,
+    );
+  }
 
   const regs = Object.entries(c.registers);
   if (regs.length > 0) {
