@@ -63,6 +63,14 @@ describe("stall", () => {
     assert.equal(a.evidence[0]!.text, "[100] BUG: soft lockup in ext4_writepages");
   });
 
+  it("names the task a hung-task report is about, not khungtaskd that printed it", () => {
+    const e = report("S", 10, "INFO: task hung in __flush_work", "__flush_work");
+    e.text = "[   10.000000] INFO: task kworker/u4:2:118 blocked for more than 122 seconds.";
+    e.comm = "khungtaskd";
+    const [a] = run([e]);
+    assert.equal(a?.message, "kernel stalled in __flush_work (hung task, kworker/u4:2[118])");
+  });
+
   it("is no crash alert: the kernel is stuck, not dead", () => {
     const alerts = run([report("S", 10, "INFO: task hung in __flush_work", "__flush_work")]);
     assert.deepEqual(

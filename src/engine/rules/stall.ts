@@ -21,6 +21,8 @@ export function stallDetector(e: CrashEvent): string | null {
 }
 
 const key = (node: string) => `stall:${node}`;
+/** `INFO: task NAME:PID blocked for more than N seconds.` */
+const HUNG_TASK = /INFO: task (.+):(\d+) blocked for more than/;
 /** Functions named in one alert's message, at most. */
 const MAX_FUNCTIONS = 3;
 
@@ -55,8 +57,12 @@ export class StallRule {
       ep.functions.push(e.function);
     if (t !== null) ep.last = t;
     const where = ep.functions.length > 0 ? ` in ${ep.functions.join(", ")}` : "";
-    const who = e.comm !== undefined ? `, ${e.comm}${e.pid !== undefined ? `[${e.pid}]` : ""}` : "";
-    const cpu = e.cpu !== undefined ? `, CPU ${e.cpu}` : "";
+    // A hung task's report is printed by khungtaskd: the task that hangs is the one its header names.
+    const hung = detector === "hung task" ? HUNG_TASK.exec(e.text) : null;
+    const comm = hung ? hung[1] : e.comm;
+    const pid = hung ? hung[2] : e.pid;
+    const who = comm !== undefined ? `, ${comm}${pid !== undefined ? `[${pid}]` : ""}` : "";
+    const cpu = e.cpu !== undefined && !hung ? `, CPU ${e.cpu}` : "";
     this.ctx.book.raise(
       key(node.name),
       {
