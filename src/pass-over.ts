@@ -22,7 +22,7 @@ export class PassOver implements LineSink {
   private buf: Buffer | null = null;
   private hits: number[] = [];
   private hit = 0;
-  /** The next `[` in the chunk at or after where the last search started (-1: none). */
+  /** The next `[` in the chunk after where the last search started (-1: none left, -2: not searched yet). */
   private bracket = -1;
   /** The run of lines passed over since the last line parsed. */
   private count = 0;
@@ -73,6 +73,13 @@ export class PassOver implements LineSink {
     if (this.ts !== null) this.lastTs = this.ts;
     this.lastLine = lineNo;
     return true;
+  }
+
+  /** The chunk is done: the counts are handed on, and the chunk is let go. */
+  finish(): void {
+    this.end();
+    this.buf = null;
+    this.hits = [];
   }
 
   /** Hands the count of the lines passed over on to the parser and the engine. */

@@ -91,7 +91,7 @@ export class Pipeline {
     }
     pass.begin(node, arrival, (l) => this.parser.line(node, l.text, l.lineNo, arrival, l.truncated));
     this.framer(node).each(chunk, pass);
-    pass.end();
+    pass.finish();
   }
 
   /**
