@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import type { CrashEvent, ParsedEvent } from "../../src/parse/events.js";
 import { Pipeline } from "../../src/pipeline.js";
 
@@ -99,6 +101,37 @@ describe("printk messages dropped", () => {
     assert.deepEqual(
       reports("[    1.000000] hello\n** 3 printk messages dropped **\n[    1.000001] world\n"),
       [],
+    );
+  });
+});
+
+const REPORTS = new URL("../fixtures/linux-reports/", import.meta.url);
+/** Every console line of the report fixtures, their header lines left out. */
+const reportLines = readdirSync(REPORTS)
+  .filter((f) => !f.includes("."))
+  .flatMap((f) => {
+    const text = readFileSync(new URL(f, REPORTS), "utf8");
+    return text.slice(text.indexOf("\n\n") + 2).split("\n");
+  });
+
+describe("reports shuffled, cut and interleaved", () => {
+  it("never throw, and every report has a title and says why when corrupted", () => {
+    const tag = fc.constantFrom("", "[  T1]", "[  T2]", "[    C0]");
+    const line = fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom(...reportLines) },
+      { weight: 1, arbitrary: fc.constant("** 5 printk messages dropped **") },
+      { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
+    );
+    const retag = ([l, t]: [string, string]) =>
+      t ? l.replace(/^(\[\s*\d+\.\d+\])(\[[^\]]*\])?/, `$1${t}`) : l;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(line, tag), { maxLength: 120 }), (rows) => {
+        for (const r of reports(`${rows.map(retag).join("\n")}\n`)) {
+          assert.ok(r.title.length > 0);
+          if (r.corrupted) assert.ok(r.corruptedReason);
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 });
