@@ -73,6 +73,11 @@ function header(r: Rng, comm: string, pid: number, cpu: number): string {
   return `CPU: ${cpu} PID: ${pid} Comm: ${comm} Tainted: G        W          6.1.0-${r.int(10, 27)}-amd64 #1 Debian 6.1.${r.int(50, 120)}-1`;
 }
 
+/** What an Oops-like report prints after its header lines: the task, the registers, the call trace. */
+function dump(r: Rng, fn: string): string[] {
+  return [header(r, r.pick(COMMS), r.int(100, 9999), r.int(0, 7)), ...registers(r, fn), ...trace(r, fn)];
+}
+
 /** A kernel report: its lines, the first one being the header grep counts. */
 const REPORTS: readonly ((r: Rng) => string[])[] = [
   (r) => {
@@ -144,37 +149,22 @@ const REPORTS: readonly ((r: Rng) => string[])[] = [
       `---[ end trace ${r.int(0x10000000, 0x7fffffff).toString(16).padStart(16, "0")} ]---`,
     ];
   },
-  (r) => {
-    const fn = r.pick(FUNCS);
-    return [
-      `general protection fault, probably for non-canonical address 0xdffffc00000000${r.int(10, 99)}: 0000 [#1] PREEMPT SMP KASAN NOPTI`,
-      header(r, r.pick(COMMS), r.int(100, 9999), r.int(0, 7)),
-      ...registers(r, fn),
-      ...trace(r, fn),
-    ];
-  },
-  (r) => {
-    const fn = r.pick(FUNCS);
-    return [
-      `BUG: kernel NULL pointer dereference, address: 00000000000000${r.int(10, 99)}`,
-      "#PF: supervisor read access in kernel mode",
-      "#PF: error_code(0x0000) - not-present page",
-      "Oops: 0000 [#1] PREEMPT SMP NOPTI",
-      header(r, r.pick(COMMS), r.int(100, 9999), r.int(0, 7)),
-      ...registers(r, fn),
-      ...trace(r, fn),
-    ];
-  },
-  (r) => {
-    const fn = r.pick(FUNCS);
-    return [
-      `kernel BUG at mm/slub.c:${r.int(100, 5000)}!`,
-      "invalid opcode: 0000 [#1] PREEMPT SMP NOPTI",
-      header(r, r.pick(COMMS), r.int(100, 9999), r.int(0, 7)),
-      ...registers(r, fn),
-      ...trace(r, fn),
-    ];
-  },
+  (r) => [
+    `general protection fault, probably for non-canonical address 0xdffffc00000000${r.int(10, 99)}: 0000 [#1] PREEMPT SMP KASAN NOPTI`,
+    ...dump(r, r.pick(FUNCS)),
+  ],
+  (r) => [
+    `BUG: kernel NULL pointer dereference, address: 00000000000000${r.int(10, 99)}`,
+    "#PF: supervisor read access in kernel mode",
+    "#PF: error_code(0x0000) - not-present page",
+    "Oops: 0000 [#1] PREEMPT SMP NOPTI",
+    ...dump(r, r.pick(FUNCS)),
+  ],
+  (r) => [
+    `kernel BUG at mm/slub.c:${r.int(100, 5000)}!`,
+    "invalid opcode: 0000 [#1] PREEMPT SMP NOPTI",
+    ...dump(r, r.pick(FUNCS)),
+  ],
 ];
 
 /** One report every this many lines, on average. */

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
-import type { ParsedEvent } from "../src/parse/events.js";
+import type { CrashEvent, ParsedEvent } from "../src/parse/events.js";
 import type { Block, BlockFamily, LineFamily } from "../src/parse/family.js";
 import { baseOf } from "../src/parse/family.js";
 import { type LogLine, Stamper } from "../src/parse/line.js";
+import { Pipeline } from "../src/pipeline.js";
 
 /** Lines of one node from console text, numbered from 1, as the parser would see them. */
 export function lines(text: string, node = "T"): LogLine[] {
@@ -72,4 +73,13 @@ export function seedNotes(): { file: string; text: string }[] {
 export function body(e: ParsedEvent): Record<string, unknown> {
   const { node: _n, ts: _t, line: _l, arrival: _a, text: _x, ...rest } = e;
   return rest;
+}
+
+/** The crash and warning reports of one node's console text, through the whole pipeline as `scan` reads it. */
+export function reportsOf(log: string, node = "S"): CrashEvent[] {
+  const out: ParsedEvent[] = [];
+  const p = new Pipeline({ onEvent: (e) => out.push(e) });
+  p.push(node, log);
+  p.end();
+  return out.filter((e): e is CrashEvent => e.type === "crash" || e.type === "warning");
 }

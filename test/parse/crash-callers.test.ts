@@ -2,16 +2,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import type { CrashEvent, ParsedEvent } from "../../src/parse/events.js";
-import { Pipeline } from "../../src/pipeline.js";
-
-function reports(log: string): CrashEvent[] {
-  const out: ParsedEvent[] = [];
-  const p = new Pipeline({ onEvent: (e) => out.push(e) });
-  p.push("S", log);
-  p.end();
-  return out.filter((e): e is CrashEvent => e.type === "crash" || e.type === "warning");
-}
+import { reportsOf } from "../helpers.js";
 
 /** A WARNING as `__warn()` prints it, from the task `caller`, its lines stamped from `t`. */
 function warning(caller: string, t: number, file: string, fn: string, frames: string[]): string[] {
@@ -44,7 +35,7 @@ describe("reports of two printers at once (CONFIG_PRINTK_CALLER)", () => {
       "default_device_exit_batch",
     ]);
     const mixed = a.flatMap((l, i) => [l, b[i]!]);
-    const got = reports(`${mixed.join("\n")}\n`);
+    const got = reportsOf(`${mixed.join("\n")}\n`);
     assert.deepEqual(got.map((r) => r.title).sort(), [
       "WARNING in dev_close_many",
       "WARNING in ext4_evict_inode",
@@ -79,7 +70,7 @@ describe("reports of two printers at once (CONFIG_PRINTK_CALLER)", () => {
       "[  611.000868][    C1]  do_syscall_64+0x38/0x90",
       "[  611.000930][    C1]  </TASK>",
     ];
-    const [r] = reports(`${log.join("\n")}\n`);
+    const [r] = reportsOf(`${log.join("\n")}\n`);
     // Without CPU 1's lines the report has no stack, and syzkaller titles it `in corrupted`.
     assert.equal(r?.corrupted, undefined, r?.corruptedReason);
     assert.ok(r?.frames.some((f) => f.fn === "ext4_da_write_end"));
@@ -91,7 +82,7 @@ describe("printk messages dropped", () => {
   it("inside a report marks it corrupted, saying so", () => {
     const w = warning("T7", 9, "mm/slub.c:10", "dev_map_free", ["bpf_map_free_deferred", "process_one_work"]);
     w.splice(6, 0, "** 12 printk messages dropped **");
-    const [r] = reports(`${w.join("\n")}\n`);
+    const [r] = reportsOf(`${w.join("\n")}\n`);
     assert.equal(r?.title, "WARNING in dev_map_free");
     assert.equal(r?.corrupted, true);
     assert.match(r?.corruptedReason ?? "", /printk messages dropped/);
@@ -99,7 +90,7 @@ describe("printk messages dropped", () => {
 
   it("outside a report is no report", () => {
     assert.deepEqual(
-      reports("[    1.000000] hello\n** 3 printk messages dropped **\n[    1.000001] world\n"),
+      reportsOf("[    1.000000] hello\n** 3 printk messages dropped **\n[    1.000001] world\n"),
       [],
     );
   });
@@ -126,7 +117,7 @@ describe("reports shuffled, cut and interleaved", () => {
       t ? l.replace(/^(\[\s*\d+\.\d+\])(\[[^\]]*\])?/, `$1${t}`) : l;
     fc.assert(
       fc.property(fc.array(fc.tuple(line, tag), { maxLength: 120 }), (rows) => {
-        for (const r of reports(`${rows.map(retag).join("\n")}\n`)) {
+        for (const r of reportsOf(`${rows.map(retag).join("\n")}\n`)) {
           assert.ok(r.title.length > 0);
           if (r.corrupted) assert.ok(r.corruptedReason);
         }

@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { CRASH_FORMATS } from "../../src/parse/crash-formats.js";
-import type { CrashEvent, ParsedEvent } from "../../src/parse/events.js";
-import { Pipeline } from "../../src/pipeline.js";
+import { reportsOf } from "../helpers.js";
 
 /**
  * Linux console logs in syzkaller's test-data layout: `KEY: value` header lines (`TITLE`, optionally
@@ -38,15 +37,6 @@ function readFixture(name: string): Fixture {
     corrupted: head.get("CORRUPTED") === "Y",
     log: text.slice(blank + 2),
   };
-}
-
-/** The crash and warning events of one console log, through the whole pipeline as `scan` reads it. */
-function reportsOf(log: string): CrashEvent[] {
-  const out: ParsedEvent[] = [];
-  const p = new Pipeline({ onEvent: (e) => out.push(e) });
-  p.push("linux", log);
-  p.end();
-  return out.filter((e): e is CrashEvent => e.type === "crash" || e.type === "warning");
 }
 
 /**
