@@ -1,6 +1,7 @@
 import type { Engine } from "./engine/engine.js";
 import type { ConsoleParser } from "./parse/console.js";
 import { KeyScanner } from "./parse/key-scan.js";
+import { logPrefixEnd } from "./parse/line.js";
 import { parserKeys } from "./parse/parser.js";
 import type { FramedLine, LineSink } from "./sources/framer.js";
 
@@ -121,7 +122,15 @@ export class PassOver implements LineSink {
     }
     this.ts = null;
     this.msgAt = start;
-    if (buf[i] !== 91 /* [ */) return true;
+    const c = buf[i + 1]!;
+    if (buf[i] !== 91 /* [ */ || (c !== 32 && (c < 48 || c > 57))) {
+      // No printk stamp; the message may still start after a syslog or `dmesg -T` prefix, which only
+      // the text version reads. Most unstamped lines start with no capital, digit or `[`.
+      const b = buf[i]!;
+      if ((b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b === 91)
+        this.msgAt = start + logPrefixEnd(buf.toString("latin1", start, end));
+      return true;
+    }
     i++;
     while (i < end && buf[i] === 32) i++;
     let secs = 0;

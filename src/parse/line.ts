@@ -38,6 +38,23 @@ export function levelEnd(text: string): number {
 }
 
 /**
+ * What a log file puts before a kernel message instead of a printk stamp: syslog and the journal
+ * (`Nov 26 01:02:03 host kernel: `, the ISO form `2026-11-26T01:02:03.123456+00:00 host kernel: `) and
+ * `dmesg -T` (`[Thu Nov 26 01:02:03 2026] `). Crash logs pasted into bug reports often come this way.
+ */
+const LOG_PREFIX =
+  /^(?:(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ kernel: ?|\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\] ?)/;
+
+/** Where a syslog, journal or `dmesg -T` prefix ends in `text` from `at` on (`at` when there is none). */
+export function logPrefixEnd(text: string, at = 0): number {
+  const c = text.charCodeAt(at);
+  // Most lines start otherwise: a capital, a digit or a `[` comes before the regex.
+  if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 91)) return at;
+  const m = LOG_PREFIX.exec(at === 0 ? text : text.slice(at));
+  return m ? at + m[0].length : at;
+}
+
+/**
  * Reads the printk stamp `[%5lu.%06lu] ` at the start of a line, after a `<N>` level if any, and the
  * caller tag `[  T123]`/`[  C1]` a CONFIG_PRINTK_CALLER kernel prints after it. Returns the kernel time
  * in seconds and where the message starts, or null. Hand-written because it runs on every line.
@@ -109,8 +126,8 @@ export class Stamper {
       line = { node: this.node, lineNo, ts: stamp.ts, msg: text.slice(stamp.at), text, arrival, cont: false };
       if (stamp.caller !== undefined) line.caller = stamp.caller;
     } else {
-      const level = levelEnd(text);
-      const msg = level > 0 ? text.slice(level) : text;
+      const at = logPrefixEnd(text, levelEnd(text));
+      const msg = at > 0 ? text.slice(at) : text;
       line = { node: this.node, lineNo, ts: null, msg, text, arrival, cont: this.stamped };
     }
     if (truncated) line.truncated = true;

@@ -2,8 +2,28 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConsoleParser } from "../../src/parse/console.js";
 import type { CrashEvent, ParsedEvent } from "../../src/parse/events.js";
-import { levelEnd, readStamp, Stamper } from "../../src/parse/line.js";
+import { levelEnd, logPrefixEnd, readStamp, Stamper } from "../../src/parse/line.js";
 import { LineFramer } from "../../src/sources/framer.js";
+
+describe("log file prefixes", () => {
+  it("syslog, the journal and dmesg -T are taken off the message; other text is not", () => {
+    const msg = (text: string) => new Stamper("N").line(text, 1, null).msg;
+    assert.equal(msg("Nov 26 01:02:03 node7 kernel: BUG: soft lockup"), "BUG: soft lockup");
+    assert.equal(msg("Nov  6 01:02:03 node7 kernel: x"), "x");
+    assert.equal(msg("2026-11-26T01:02:03.123456+00:00 node7 kernel: Oops: 0002 [#1]"), "Oops: 0002 [#1]");
+    assert.equal(msg("2026-11-26T01:02:03Z node7 kernel: x"), "x");
+    assert.equal(msg("[Thu Nov 26 01:02:03 2026] WARNING: CPU: 0 PID: 1"), "WARNING: CPU: 0 PID: 1");
+    assert.equal(msg("<4>Nov 26 01:02:03 node7 kernel: x"), "x");
+    for (const other of [
+      "Nov 26 01:02:03 node7 sshd[12]: Accepted publickey",
+      "CPU: 1 PID: 2 Comm: x",
+      "[<ffffffff81062fcd>] fit_poll_cq+0x4ad/0x510",
+      "2026 was a year",
+    ])
+      assert.equal(msg(other), other);
+    assert.equal(logPrefixEnd("xx Nov 26 01:02:03 h kernel: y", 3), 29);
+  });
+});
 
 describe("printk prefixes", () => {
   it("reads the stamp after a `<N>` level and before a `[  T123]`/`[  C1]` caller tag", () => {

@@ -119,6 +119,35 @@ describe("Linux report families, titled as syzkaller does", () => {
   }
 });
 
+/** A console log as a log file keeps it: each printk stamp replaced by what `prefix` makes of it. */
+function relog(log: string, prefix: (secs: number) => string): string {
+  return log.replace(/^(?:<\d{1,3}>)?\[\s*(\d+)\.(\d{6})\] ?/gm, (_, s: string) => prefix(Number(s)));
+}
+
+const clock = (secs: number) => {
+  const d = new Date(Date.UTC(2026, 10, 26, 1, 0, 0) + secs * 1000);
+  return { d, hms: d.toISOString().slice(11, 19) };
+};
+
+/** How crash logs come in bug reports: from syslog, the journal or `dmesg -T`, stamps gone. */
+const LOG_FILES: readonly [string, (secs: number) => string][] = [
+  ["syslog", (secs) => `Nov 26 ${clock(secs).hms} node7 kernel: `],
+  ["the journal (ISO)", (secs) => `${clock(secs).d.toISOString().replace("Z", "+00:00")} node7 kernel: `],
+  ["dmesg -T", (secs) => `[Thu Nov 26 ${clock(secs).hms} 2026] `],
+];
+
+describe("the same reports from log files instead of a console", () => {
+  // Caller tags do not survive syslog, so the logs that need them to untangle reports stay out.
+  const plain = fixtures.filter((f) => f.title !== "" && !/^\[[^\]]*\]\[/m.test(f.log));
+  for (const [name, prefix] of LOG_FILES) {
+    it(`${name}: every report titled as from the console (${plain.length} logs)`, () => {
+      for (const f of plain) {
+        assert.equal(reportsOf(relog(f.log, prefix))[0]?.title, f.title, f.name);
+      }
+    });
+  }
+});
+
 describe("the header literals the parser's prefilter searches for", () => {
   it("are long enough and held by their row's headers", () => {
     for (const row of CRASH_FORMATS) {
