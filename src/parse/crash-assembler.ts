@@ -26,8 +26,10 @@ const MESSAGE_LINES = 4;
 
 // Linux since 4.x prints frames without addresses and a few lines LegoOS never prints.
 const LINUX_FRAME = /^\s*(\? )?([\w.$]+\+0x[0-9a-f]+\/0x[0-9a-f]+)(?: \[[\w-]+\])?\s*$/;
+// 32-bit arm's unwinder: `[<80a2d198>] (mmc_blk_mq_complete_rq) from [<804f7f3c>] (blk_mq_complete_request+0x24/0x30)`.
+const ARM_FRAME = /^\s*\[<([0-9a-f]{8,16})>\] \(([\w.$]+)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?\) from /;
 const LINUX_DUMP =
-  /^(?:#PF: |Modules linked in:|Hardware name:|Workqueue:|Kernel Offset:|<\/?(?:TASK|IRQ|NMI|SOFTIRQ)>|DR[0-7]: |PKRU: |RIP: 0033:|Tainted: |irq event stamp:|hardirqs |softirqs |Dumping ftrace|Rebooting in|Current call stack:|---\[ end trace)/;
+  /^(?:#PF: |Modules linked in:|Hardware name:|Workqueue:|Kernel Offset:|<\/?(?:TASK|IRQ|NMI|SOFTIRQ)>|DR[0-7]: |PKRU: |RIP: 0033:|Tainted: |irq event stamp:|hardirqs |softirqs |Dumping ftrace|Rebooting in|Current call stack:|---\[ end trace|(?:lr|sp) : |LR is at |pstate: |x\d+ ?: |Mem abort info:|Data abort info:|(?:ESR|EC|SET|FnV|EA|S1PTW|FSC|ISV|ISS|CM|WnR|TnD|TagAccess|GCS|Overlay|DirtyBit|Xs) = |(?:user|swapper) pgtable:|\[[0-9a-f]{16}\] pgd=)/;
 
 /**
  * Lines that open a stack in a Linux report: the call trace, KASAN's allocation and free stacks,
@@ -37,6 +39,7 @@ const LINUX_DUMP =
 const STACK_START = new RegExp(
   [
     "Call [Tt]race:",
+    "Backtrace:",
     "(?:Allocated|Freed) by task \\d+:",
     "(?:Second to last p|Last p)otentially related work creation:",
     "backtrace(?: \\(crc [0-9a-f]+\\))?:",
@@ -378,7 +381,7 @@ export class CrashAssembler {
       isDumpLine(t) ||
       LINUX_DUMP.test(t) ||
       STACK_START.test(t) ||
-      (r.inTrace && LINUX_FRAME.test(t)) ||
+      (r.inTrace && (LINUX_FRAME.test(t) || ARM_FRAME.test(t))) ||
       LINUX_TEXT.test(t)
     ) {
       r.sawDump ||= !LINUX_TEXT.test(t);
@@ -468,9 +471,12 @@ function textOf(r: Report, line: LogLine): string {
 
 function linuxFrame(t: string): Frame | null {
   const m = LINUX_FRAME.exec(t);
-  if (!m) return null;
-  const sym = m[2]!;
-  return { sym, fn: sym.slice(0, sym.indexOf("+")), reliable: m[1] === undefined };
+  if (m) {
+    const sym = m[2]!;
+    return { sym, fn: sym.slice(0, sym.indexOf("+")), reliable: m[1] === undefined };
+  }
+  const a = ARM_FRAME.exec(t);
+  return a ? { addr: a[1]!, sym: a[2]!, fn: a[2]!, reliable: true } : null;
 }
 
 /** The first reliable frame that is not part of the reporting machinery. */

@@ -115,6 +115,18 @@ const AT_FN = /\bat: (?:\[<?(?:0x)?[0-9a-f]+>?\] +)?([A-Za-z0-9_]+)[.+]/;
 
 const FAULTS: readonly CrashFormat[] = [
   {
+    // arm64 and arm (arch/arm64/mm/fault.c `die_kernel_fault`, arch/arm/mm/fault.c `__do_kernel_fault`).
+    kind: "oops",
+    type: "crash",
+    role: "start",
+    literals: ["Unable to handle kernel "],
+    header:
+      /^Unable to handle kernel (NULL pointer dereference|paging request|[\w -]+?) at virtual address (\S+)/,
+    title: "unable to handle kernel $1 in {fn}",
+    addressGroup: 2,
+    stack: FAULT,
+  },
+  {
     kind: "oops",
     type: "crash",
     role: "start",
@@ -576,6 +588,18 @@ const DIE_AND_PANIC: readonly CrashFormat[] = [
     literals: DIE_TRAPS.split("|").map((t) => (t.length < 8 ? `${t}: 0000` : t)),
     header: new RegExp(`^(${DIE_TRAPS})(?:,[^:]*)?: [0-9a-f]{4} \\[#(\\d+)\\]`),
     title: "$1 in {fn}",
+    dieGroup: 2,
+    stack: FAULT,
+  },
+  {
+    // arm64 and arm (arch/arm64/kernel/traps.c `__die`): `Internal error: Oops: 96000006 [#1] PREEMPT SMP`,
+    // or `Oops - BUG` after a `kernel BUG at`.
+    kind: "die",
+    type: "crash",
+    role: "die",
+    literals: ["Internal error: "],
+    header: /^Internal error: (.+?): ?[0-9a-f]+ \[#(\d+)\]/,
+    title: "Oops in {fn}",
     dieGroup: 2,
     stack: FAULT,
   },

@@ -12,6 +12,8 @@ const RIP_SUMMARY = /^RIP\s+\[<([0-9a-f]{16})>\] (\S+)/;
 // Linux since 4.x: `RIP: 0010:sysrq_handle_crash+0x16/0x20`.
 const RIP_LINUX = /^RIP: [0-9a-f]{4}:([\w.$]+\+0x[0-9a-f]+\/0x[0-9a-f]+)/;
 const IP = /^IP: \[<([0-9a-f]{16})>\] (\S+)/;
+// arm64 (`pc : fn+0x2c/0x100 [mod]`) and arm (`PC is at fn+0x2c/0x100`): the faulting instruction.
+const PC_ARM = /^(?:pc : |PC is at )([\w.$]+\+0x[0-9a-f]+\/0x[0-9a-f]+)/;
 const REG_ROW = /^(?:RSP|RAX|RDX|RBP|R10|R13|FS|CS|CR2|EAX|ESP): /;
 const REG_PAIR = /\b([A-Z][A-Z0-9]{1,5}):\s*([0-9a-f]{4}:[0-9a-f]{16}|[0-9a-f]{4,16}(?:\([0-9a-f]{4}\))?)/g;
 const STACK_WORDS = /^(?:[0-9a-f]{16} ){0,7}[0-9a-f]{16}\s*$/;
@@ -30,7 +32,7 @@ export function taskLine(msg: string): { cpu: number; pid: number; comm: string;
 export function ipLine(msg: string): { addr: string; sym: string; fn: string; from: "IP" | "RIP" } | null {
   let m = IP.exec(msg);
   if (m) return { addr: m[1]!, sym: m[2]!, fn: fnOf(m[2]!), from: "IP" };
-  m = RIP_LINUX.exec(msg);
+  m = RIP_LINUX.exec(msg) ?? PC_ARM.exec(msg);
   if (m) return { addr: "", sym: m[1]!, fn: fnOf(m[1]!), from: "RIP" };
   m = RIP.exec(msg) ?? RIP_SUMMARY.exec(msg);
   if (!m) return null;
@@ -62,6 +64,7 @@ export function isDumpLine(msg: string): boolean {
     RIP.test(t) ||
     RIP_SUMMARY.test(t) ||
     RIP_LINUX.test(t) ||
+    PC_ARM.test(t) ||
     REG_ROW.test(t) ||
     t === "Stack:" ||
     t === "Call Trace:" ||
