@@ -346,6 +346,19 @@ const LOCKDEP_REPORTS: readonly CrashFormat[] = [
 
 const SANITIZERS: readonly CrashFormat[] = [
   {
+    // mm/kmsan/report.c: `BUG: KMSAN: uninit-value in f+0x.../0x...`; the frames below name the culprit.
+    kind: "kmsan",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: KMSAN: "],
+    header: /^BUG: KMSAN: ([\w-]+) in (\S+)/,
+    title: "KMSAN: $1 in {fn}",
+    fnGroup: 2,
+    // Its frames follow the header with no `Call Trace:` of their own; the header names the function.
+    stack: { from: ["header"], skip: /kmsan/ },
+    noStack: true,
+  },
+  {
     kind: "kasan",
     type: "crash",
     role: "start",
@@ -482,6 +495,101 @@ const MEMLEAK_SKIP =
   /kmemleak|mmap|kmem|slab|alloc|create_object|idr_get|list_lru_init|kasprintf|kvasprintf|pcpu_create|strdup|strndup|memdup/;
 
 const OTHERS: readonly CrashFormat[] = [
+  {
+    kind: "spinlock",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: spinlock "],
+    header: /^BUG: spinlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU)/,
+    title: "BUG: spinlock $1 in {fn}",
+    stack: { from: [TRACE], skip: /spin_/ },
+  },
+  {
+    kind: "preemptible",
+    type: "crash",
+    role: "start",
+    literals: ["in preemptible"],
+    header: /^BUG: using (\w+)\(\) in preemptible/,
+    title: "BUG: using $1() in preemptible code in {fn}",
+    stack: { from: [TRACE], skip: /dump_stack|preempt|debug_|processor_id|this_cpu/ },
+  },
+  {
+    kind: "stack-guard",
+    type: "crash",
+    role: "start",
+    literals: ["stack guard page was hit"],
+    header: /^BUG: (?:\w+ )?stack guard page was hit at/,
+    title: "BUG: stack guard page was hit in {fn}",
+    stack: { from: ["rip"] },
+    noStack: true,
+  },
+  {
+    kind: "workqueue-leak",
+    type: "crash",
+    role: "start",
+    literals: ["workqueue leaked lock"],
+    header: /^BUG: workqueue leaked lock or atomic/,
+    title: "BUG: workqueue leaked lock or atomic in {function}",
+    captures: [{ slot: "function", re: /last function: ([A-Za-z0-9_]+)/, what: "last function line" }],
+    noStack: true,
+  },
+  {
+    kind: "locks-held",
+    type: "crash",
+    role: "start",
+    literals: ["still has locks held", "lock held when returning", "bad unlock balance", "held lock freed"],
+    header:
+      /^(BUG|WARNING): (?:.*(still has locks held)!|(lock held when returning to user space)|(bad unlock balance) detected!|(held lock freed)!)/,
+    title: "$1: $2$3$4$5 in {fn}",
+    stack: { from: ["at", TRACE] },
+  },
+  {
+    // mm/: the kernel found its own page or mm bookkeeping wrong; the header says it all.
+    kind: "mm-state",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: Bad rss-counter", "BUG: Bad page ", "on freeing mm"],
+    header: /^BUG: (Bad rss-counter state|Bad page state|Bad page map|non-zero \w+ on freeing mm)/,
+    title: "BUG: $1",
+    noStack: true,
+  },
+  {
+    kind: "dentry",
+    type: "crash",
+    role: "start",
+    literals: ["still in use ("],
+    header: /^BUG: Dentry .* still in use \(\d+\) \[unmount of ([^\]]+)\]/,
+    title: "BUG: Dentry still in use [unmount of $1]",
+    noStack: true,
+  },
+  {
+    // A hang of its own (kernel/workqueue.c): the stall rule counts it.
+    kind: "workqueue-lockup",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: workqueue lockup"],
+    header: /^BUG: workqueue lockup/,
+    title: "BUG: workqueue lockup",
+    noStack: true,
+  },
+  {
+    kind: "non-static-key",
+    type: "crash",
+    role: "start",
+    literals: ["register non-static key"],
+    header: /^INFO: trying to register non-static key/,
+    title: "INFO: trying to register non-static key in {fn}",
+    stack: { from: [TRACE], skip: /stack|lock|IRQ/ },
+  },
+  {
+    kind: "task-cant-die",
+    type: "crash",
+    role: "start",
+    literals: ["can't die for more than"],
+    header: /^INFO: task .* can't die for more than .* seconds/,
+    title: "INFO: task can't die in {fn}",
+    stack: { from: [TRACE], skip: /schedule/ },
+  },
   {
     kind: "atomic-sleep",
     type: "crash",
@@ -675,6 +783,20 @@ const DIE_AND_PANIC: readonly CrashFormat[] = [
 ];
 
 /** The table, most specific rows first. */
+/**
+ * Any other `BUG: ` the kernel prints: a report all the same, titled by its own words (syzkaller
+ * knows the family by the prefix too). Last, so that every row above is tried first.
+ */
+const ANY_BUG: CrashFormat = {
+  kind: "bug-other",
+  type: "crash",
+  role: "start",
+  literals: ["BUG: "],
+  header: /^BUG: (\S.*?)\s*$/,
+  title: "BUG: $1",
+  noStack: true,
+};
+
 export const CRASH_FORMATS: readonly CrashFormat[] = [
   ...FAULTS,
   ...BUGS_AND_WARNINGS,
@@ -683,6 +805,7 @@ export const CRASH_FORMATS: readonly CrashFormat[] = [
   ...STALLS,
   ...OTHERS,
   ...DIE_AND_PANIC,
+  ANY_BUG,
 ];
 
 /** Literals of every header: a line without any of them cannot open or shape a report. */

@@ -10,7 +10,8 @@ import type { RuleContext } from "./context.js";
 const DETECTORS: readonly (readonly [RegExp, string])[] = [
   [/soft lockup/i, "soft lockup"],
   [/hard LOCKUP/i, "hard lockup"],
-  [/^INFO: task (?:hung|.*blocked for more than)/, "hung task"],
+  [/^INFO: task (?:hung|can't die|.*blocked for more than)/, "hung task"],
+  [/^BUG: workqueue lockup/, "workqueue lockup"],
   [/\brcu(?:_\w+)?\b.*\bstall/i, "RCU stall"],
 ];
 
