@@ -11,13 +11,15 @@ const RIP = /^RIP: ([0-9a-f]{4}):\[<([0-9a-f]{16})>\]\s+\[<([0-9a-f]{16})>\] (\S
 const RIP_SUMMARY = /^RIP\s+\[<([0-9a-f]{16})>\] (\S+)/;
 // Linux since 4.x: `RIP: 0010:sysrq_handle_crash+0x16/0x20`.
 const RIP_LINUX = /^RIP: [0-9a-f]{4}:([\w.$]+\+0x[0-9a-f]+\/0x[0-9a-f]+)/;
-const IP = /^IP: \[<([0-9a-f]{16})>\] (\S+)/;
-// arm64 (`pc : fn+0x2c/0x100 [mod]`) and arm (`PC is at fn+0x2c/0x100`): the faulting instruction.
-const PC_ARM = /^(?:pc : |PC is at )([\w.$]+\+0x[0-9a-f]+\/0x[0-9a-f]+)/;
+// 32-bit x86 kernels print 8 hex digits where 64-bit ones print 16.
+const IP = /^IP: \[<([0-9a-f]{8}|[0-9a-f]{16})>\] (\S+)/;
+// arm64 (`pc : fn+0x2c/0x100 [mod]`), arm (`PC is at fn+0x2c/0x100`) and 32-bit x86 (`EIP is at`): the
+// faulting instruction.
+const PC_ARM = /^(?:pc : |PC is at |EIP is at )([\w.$]+\+0x[0-9a-f]+\/0x[0-9a-f]+)/;
 const REG_ROW = /^(?:RSP|RAX|RDX|RBP|R10|R13|FS|CS|CR2|EAX|ESP): /;
 const REG_PAIR = /\b([A-Z][A-Z0-9]{1,5}):\s*([0-9a-f]{4}:[0-9a-f]{16}|[0-9a-f]{4,16}(?:\([0-9a-f]{4}\))?)/g;
 const STACK_WORDS = /^(?:[0-9a-f]{16} ){0,7}[0-9a-f]{16}\s*$/;
-const FRAME = /^\s*\[<([0-9a-f]{16})>\] (\? )?(\S+)\s*$/;
+const FRAME = /^\s*\[<([0-9a-f]{8}|[0-9a-f]{16})>\] (\? )?(\S+)\s*$/;
 const MARKER = /^<(?:TSK|IRQ|#DF|NMI|#DB|#MC|EOT|EOI|EOE)>\s*$/;
 const PAGE_WALK = /^(?:PGD|PUD|PMD|PTE) [0-9a-f]+/;
 
