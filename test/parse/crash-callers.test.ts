@@ -126,3 +126,27 @@ describe("reports shuffled, cut and interleaved", () => {
     );
   });
 });
+
+describe("older and 32-bit kernels' dumps", () => {
+  it("a stack's first frame on its `<IRQ>` marker line and 8-digit addresses are frames", () => {
+    const [r] = reportsOf(
+      [
+        "[  421.129361] ------------[ cut here ]------------",
+        "[  421.129377] WARNING: at net/sched/sch_generic.c:255 dev_watchdog+0x25f/0x270()",
+        "[  421.129420] Pid: 0, comm: swapper Not tainted 2.6.32-431.el6.x86_64 #1",
+        "[  421.129423] Call Trace:",
+        "[  421.129425]  <IRQ>  [<ffffffff81071e27>] ? warn_slowpath_common+0x87/0xc0",
+        "[  421.129446]  [<c147fcef>] dev_watchdog+0x25f/0x270",
+        "[  421.129470] ---[ end trace 2bd1f4e4d1f1ab86 ]---",
+        "",
+      ].join("\n"),
+    );
+    assert.deepEqual(
+      r?.frames.map((f) => [f.fn, f.reliable]),
+      [
+        ["warn_slowpath_common", false],
+        ["dev_watchdog", true],
+      ],
+    );
+  });
+});
