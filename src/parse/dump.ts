@@ -13,9 +13,9 @@ const RIP_SUMMARY = /^RIP\s+\[<([0-9a-f]{16})>\] (\S+)/;
 const RIP_LINUX = /^RIP: [0-9a-f]{4}:([\w.$]+\+0x[0-9a-f]+\/0x[0-9a-f]+)/;
 // 32-bit x86 kernels print 8 hex digits where 64-bit ones print 16.
 const IP = /^IP: \[<([0-9a-f]{8}|[0-9a-f]{16})>\] (\S+)/;
-// arm64 (`pc : fn+0x2c/0x100 [mod]`), arm (`PC is at fn+0x2c/0x100`) and 32-bit x86 (`EIP is at`): the
-// faulting instruction.
-const PC_ARM = /^(?:pc : |PC is at |EIP is at )([\w.$]+\+0x[0-9a-f]+\/0x[0-9a-f]+)/;
+// The faulting instruction of arm64 (`pc : fn+0x2c/0x100 [mod]`), RISC-V (`epc :`), arm (`PC is at`)
+// and 32-bit x86 (`EIP is at`).
+const PC = /^(?:pc : |epc : |PC is at |EIP is at )([\w.$]+\+0x[0-9a-f]+\/0x[0-9a-f]+)/;
 const REG_ROW = /^(?:RSP|RAX|RDX|RBP|R10|R13|FS|CS|CR2|EAX|ESP): /;
 const REG_PAIR = /\b([A-Z][A-Z0-9]{1,5}):\s*([0-9a-f]{4}:[0-9a-f]{16}|[0-9a-f]{4,16}(?:\([0-9a-f]{4}\))?)/g;
 const STACK_WORDS = /^(?:[0-9a-f]{16} ){0,7}[0-9a-f]{16}\s*$/;
@@ -35,7 +35,7 @@ export function taskLine(msg: string): { cpu: number; pid: number; comm: string;
 export function ipLine(msg: string): { addr: string; sym: string; fn: string; from: "IP" | "RIP" } | null {
   let m = IP.exec(msg);
   if (m) return { addr: m[1]!, sym: m[2]!, fn: fnOf(m[2]!), from: "IP" };
-  m = RIP_LINUX.exec(msg) ?? PC_ARM.exec(msg);
+  m = RIP_LINUX.exec(msg) ?? PC.exec(msg);
   if (m) return { addr: "", sym: m[1]!, fn: fnOf(m[1]!), from: "RIP" };
   m = RIP.exec(msg) ?? RIP_SUMMARY.exec(msg);
   if (!m) return null;
@@ -67,7 +67,7 @@ export function isDumpLine(msg: string): boolean {
     RIP.test(t) ||
     RIP_SUMMARY.test(t) ||
     RIP_LINUX.test(t) ||
-    PC_ARM.test(t) ||
+    PC.test(t) ||
     REG_ROW.test(t) ||
     t === "Stack:" ||
     t === "Call Trace:" ||
