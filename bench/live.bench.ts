@@ -1,17 +1,3 @@
-/**
- * Benchmark of the live path: real sources in a {@link Monitor} feeding a {@link Pipeline} in this
- * process, with the consoles written by a child process (bench/feeder.mjs) so that its CPU is not
- * counted as the monitor's.
- *
- * 1. A flood through a socat pty pair into a SerialSource: lines/s and loss.
- * 2. A flood through a private sshd on loopback (test/e2e/sshd.ts) into an SshSource: lines/s and loss.
- * 3. 10,000 lines/s over four sources (two TCP, two ptys) for ten seconds, with an RPC timeout every
- *    50 ms per source: the delay from writing each timeout line to its alert, loss, and CPU use.
- *
- * Run by `npm run bench` after the scan bench. A missed target does not fail the run; a setup that
- * breaks (socat or sshd missing, a source that never connects) does.
- */
-import type { ChildProcess } from "node:child_process";
 import { closeSync, constants, existsSync, mkdirSync, openSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -26,6 +12,7 @@ import { TcpSource } from "../src/sources/tcp.js";
 import { TestSshd } from "../test/e2e/sshd.js";
 import { kill, killAll, spawnTracked, tempDir, waitFor } from "../test/e2e/support.js";
 import { cleanUpOnSignals, cleanupMark, defer, isInterrupted, unwind } from "./cleanup.js";
+import { FeederClient } from "./feeder-client.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const FEEDER = path.join(ROOT, "bench", "feeder.mjs");
@@ -73,12 +60,6 @@ function spawnOwned(cmd: string, args: string[], stdio: ("ignore" | "inherit" | 
   return { child, state };
 }
 
-/** A message of the feeder. */
-interface FeederMessage {
-  type: string;
-  [k: string]: unknown;
-}
-
 interface FloodDone {
   start: number;
   end: number;
@@ -96,72 +77,9 @@ interface PaceDone {
 }
 
 /** bench/feeder.mjs in a child process, spoken to over IPC. */
-class Feeder {
-  private readonly child: ChildProcess;
-  private readonly inbox: FeederMessage[] = [];
-  private readonly waiters: {
-    type: string;
-    resolve: (m: FeederMessage) => void;
-    reject: (e: Error) => void;
-  }[] = [];
-  private gone: Error | null = null;
-
+class Feeder extends FeederClient {
   constructor(args: string[]) {
-    const { child, state } = spawnOwned(
-      process.execPath,
-      [FEEDER, ...args],
-      ["ignore", "inherit", "inherit", "ipc"],
-    );
-    this.child = child;
-    child.on("message", (m: FeederMessage) => {
-      this.inbox.push(m);
-      this.deliver();
-    });
-    // `close` comes after the last message, unlike `exit`.
-    child.once("close", (code, signal) => {
-      this.gone = state.error ?? new Error(`the feeder exited (${signal ?? `exit ${code}`})`);
-      this.deliver();
-    });
-  }
-
-  /** The next message of `type`, or an error once the feeder is gone without sending it. */
-  next<T>(type: string, timeoutMs: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out waiting for the feeder's "${type}"`)),
-        timeoutMs,
-      );
-      this.waiters.push({
-        type,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m as unknown as T);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.deliver();
-    });
-  }
-
-  send(msg: FeederMessage): void {
-    if (this.child.connected) this.child.send(msg);
-  }
-
-  private deliver(): void {
-    for (const w of [...this.waiters]) {
-      const i = this.inbox.findIndex((m) => m.type === w.type);
-      if (i >= 0) {
-        const [m] = this.inbox.splice(i, 1);
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        w.resolve(m!);
-      } else if (this.gone) {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        w.reject(this.gone);
-      }
-    }
+    super([FEEDER, ...args]);
   }
 }
 

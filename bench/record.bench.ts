@@ -25,8 +25,9 @@ import { attachRecorder } from "../src/record/recorder.js";
 import { replaySession } from "../src/record/replay.js";
 import { SessionWriter } from "../src/record/session.js";
 import { TcpSource } from "../src/sources/tcp.js";
-import { kill, killAll, spawnTracked, tempDir } from "../test/e2e/support.js";
+import { killAll, tempDir } from "../test/e2e/support.js";
 import { cleanUpOnSignals, cleanupMark, defer, isInterrupted, unwind } from "./cleanup.js";
+import { FeederClient, type FeederMessage } from "./feeder-client.js";
 import { generateLog } from "./gen.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -81,11 +82,6 @@ async function feed(file: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The feeder, seen from the bench
 
-interface FeederMessage {
-  type: string;
-  [k: string]: unknown;
-}
-
 interface FloodDone {
   start: number;
   end: number;
@@ -93,72 +89,9 @@ interface FloodDone {
 }
 
 /** The feeder child process, spoken to over IPC. */
-class Feeder {
-  private readonly inbox: FeederMessage[] = [];
-  private readonly waiters: {
-    type: string;
-    resolve: (m: FeederMessage) => void;
-    reject: (e: Error) => void;
-  }[] = [];
-  private gone: Error | null = null;
-
+class Feeder extends FeederClient {
   constructor(file: string) {
-    if (isInterrupted()) throw new Error("interrupted");
-    // Its own process group (spawnTracked), so a Ctrl-C reaches only this process, which kills it.
-    const child = spawnTracked(process.execPath, ["--import", "tsx", SELF, "feed", file], {
-      cwd: ROOT,
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
-    let spawnError: Error | null = null;
-    child.once("error", (e) => {
-      spawnError = e;
-    });
-    defer(() => kill(child, "SIGKILL"));
-    child.on("message", (m: FeederMessage) => {
-      this.inbox.push(m);
-      this.deliver();
-    });
-    // `close` comes after the last message, unlike `exit`.
-    child.once("close", (code, signal) => {
-      this.gone = spawnError ?? new Error(`the feeder exited (${signal ?? `exit ${code}`})`);
-      this.deliver();
-    });
-  }
-
-  /** The next message of `type`, or an error once the feeder is gone without sending it. */
-  next<T>(type: string, timeoutMs: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out waiting for the feeder's "${type}"`)),
-        timeoutMs,
-      );
-      this.waiters.push({
-        type,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m as unknown as T);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.deliver();
-    });
-  }
-
-  private deliver(): void {
-    for (const w of [...this.waiters]) {
-      const i = this.inbox.findIndex((m) => m.type === w.type);
-      if (i >= 0) {
-        const [m] = this.inbox.splice(i, 1);
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        w.resolve(m!);
-      } else if (this.gone) {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        w.reject(this.gone);
-      }
-    }
+    super(["--import", "tsx", SELF, "feed", file], ROOT);
   }
 }
 

@@ -15,14 +15,15 @@
  * `node --import tsx bench/tui.bench.ts feeder CONFIG_JSON` is the feeder itself, started by the bench.
  */
 
-import { type ChildProcess, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { kill, killAll, spawnTracked, tempDir, waitFor } from "../test/e2e/support.js";
+import { killAll, tempDir, waitFor } from "../test/e2e/support.js";
 import { cleanUpOnSignals, defer, isInterrupted, unwind } from "./cleanup.js";
+import { FeederClient, type FeederMessage } from "./feeder-client.js";
 import { generateLog } from "./gen.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -61,11 +62,6 @@ interface FeederConfig {
   seconds: number;
   batchMs: number;
   nodes: { name: string; node: "P" | "M"; seed: number }[];
-}
-
-interface FeederMessage {
-  type: string;
-  [k: string]: unknown;
 }
 
 interface FeedDone {
@@ -182,74 +178,9 @@ function progress(msg: string, done: boolean): void {
 // ---------------------------------------------------------------------------------------------
 // The feeder, seen from the bench
 
-class Feeder {
-  private readonly child: ChildProcess;
-  private readonly inbox: FeederMessage[] = [];
-  private readonly waiters: {
-    type: string;
-    resolve: (m: FeederMessage) => void;
-    reject: (e: Error) => void;
-  }[] = [];
-  private gone: Error | null = null;
-
+class Feeder extends FeederClient {
   constructor(cfg: FeederConfig) {
-    if (isInterrupted()) throw new Error("interrupted");
-    this.child = spawnTracked(process.execPath, ["--import", "tsx", SELF, "feeder", JSON.stringify(cfg)], {
-      cwd: ROOT,
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
-    defer(() => kill(this.child, "SIGKILL"));
-    let error: Error | null = null;
-    this.child.once("error", (e) => {
-      error = e;
-    });
-    this.child.on("message", (m: FeederMessage) => {
-      this.inbox.push(m);
-      this.deliver();
-    });
-    this.child.once("close", (code, signal) => {
-      this.gone = error ?? new Error(`the feeder exited (${signal ?? `exit ${code}`})`);
-      this.deliver();
-    });
-  }
-
-  next<T>(type: string, timeoutMs: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out waiting for the feeder's "${type}"`)),
-        timeoutMs,
-      );
-      this.waiters.push({
-        type,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m as unknown as T);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.deliver();
-    });
-  }
-
-  send(m: FeederMessage): void {
-    if (this.child.connected) this.child.send(m);
-  }
-
-  private deliver(): void {
-    for (const w of [...this.waiters]) {
-      const i = this.inbox.findIndex((m) => m.type === w.type);
-      if (i >= 0) {
-        const [m] = this.inbox.splice(i, 1);
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        w.resolve(m!);
-      } else if (this.gone) {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        w.reject(this.gone);
-      }
-    }
+    super(["--import", "tsx", SELF, "feeder", JSON.stringify(cfg)], ROOT);
   }
 }
 
