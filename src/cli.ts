@@ -76,6 +76,22 @@ interface LiveOptions {
   vmlinux?: string[];
 }
 
+/** The options of every watch, live or the demo: alert hooks, metrics, recording and the bell. */
+function withWatchOptions(cmd: Command): Command {
+  return cmd
+    .option("--on-alert <command>", "run a command for each new alert, the alert as JSON on its stdin")
+    .option("--metrics <host:port>", "serve Prometheus metrics (queues, events, alerts, sources) at /metrics")
+    .option(
+      "--record <file>",
+      "record the session (every line, with its receive time) to FILE (.gz compresses)",
+    )
+    .option(
+      "--record-max-size <size>",
+      "with --record: start a new file (FILE.1, FILE.2...) past this size, e.g. 100M",
+    )
+    .option("--no-bell", "do not ring the bell on a new critical alert");
+}
+
 const program = new Command("legowatch")
   .description("Live monitor for the kernel consoles of a LegoOS cluster")
   .version("0.1.0")
@@ -83,28 +99,19 @@ const program = new Command("legowatch")
   .enablePositionalOptions()
   .configureOutput({ outputError: (s, write) => write(`legowatch: ${s.replace(/^error: /, "").trim()}\n`) });
 
-program
-  .argument("[nodes...]", "consoles to watch, each NAME=URI (serial:, ssh://, tcp://, cmd:, file:, -)")
-  .option("--config <file>", "YAML config: nodes, alert thresholds (default ./legowatch.yaml when present)")
-  .option("--headless", "no screen: print alerts as they fire (the default when stdout is not a terminal)")
-  .option("--json", "with --headless: alerts as JSON lines, the schema of scan --json")
-  .addOption(
-    new Option("--fail-on <severity>", "exit 1 as soon as an alert this severe or worse fires").choices(
-      SEVERITIES,
-    ),
-  )
-  .option("--accept-new-host-key", "trust and remember the SSH host key of a host not in known_hosts")
-  .option("--on-alert <command>", "run a command for each new alert, the alert as JSON on its stdin")
-  .option("--metrics <host:port>", "serve Prometheus metrics (queues, events, alerts, sources) at /metrics")
-  .option(
-    "--record <file>",
-    "record the session (every line, with its receive time) to FILE (.gz compresses)",
-  )
-  .option(
-    "--record-max-size <size>",
-    "with --record: start a new file (FILE.1, FILE.2...) past this size, e.g. 100M",
-  )
-  .option("--no-bell", "do not ring the bell on a new critical alert")
+withWatchOptions(
+  program
+    .argument("[nodes...]", "consoles to watch, each NAME=URI (serial:, ssh://, tcp://, cmd:, file:, -)")
+    .option("--config <file>", "YAML config: nodes, alert thresholds (default ./legowatch.yaml when present)")
+    .option("--headless", "no screen: print alerts as they fire (the default when stdout is not a terminal)")
+    .option("--json", "with --headless: alerts as JSON lines, the schema of scan --json")
+    .addOption(
+      new Option("--fail-on <severity>", "exit 1 as soon as an alert this severe or worse fires").choices(
+        SEVERITIES,
+      ),
+    )
+    .option("--accept-new-host-key", "trust and remember the SSH host key of a host not in known_hosts"),
+)
   .addOption(crashStoreOption("where every crash and warning seen is kept"))
   .addOption(vmlinuxOption())
   .action(async (args: string[], opts: LiveOptions) => {
@@ -353,45 +360,35 @@ program
     process.stdout.write(formatCrashes(entries, store.dir, localMinute));
   });
 
-program
-  .command("demo")
-  .description(
-    "watch a built-in simulated P and M pair tell the classic story: a stalled M handler, a P timeout, a crash",
-  )
-  .option(
-    "--speed <n>",
-    "how much faster than real time (a number, or max); default 2 on a terminal, max headless",
-  )
-  .option("--loop", "start over (a reboot) after the crash")
-  .option("--headless", "no screen: print alerts as they fire")
-  .option("--json", "with --headless: alerts as JSON lines")
-  .option("--on-alert <command>", "run a command for each new alert, the alert as JSON on its stdin")
-  .option("--metrics <host:port>", "serve Prometheus metrics (queues, events, alerts, sources) at /metrics")
-  .option(
-    "--record <file>",
-    "record the session (every line, with its receive time) to FILE (.gz compresses)",
-  )
-  .option(
-    "--record-max-size <size>",
-    "with --record: start a new file (FILE.1, FILE.2...) past this size, e.g. 100M",
-  )
-  .option("--no-bell", "do not ring the bell on a new critical alert")
-  .action(async (opts: LiveOptions & { speed?: string; loop?: boolean }) => {
-    const [{ createSource }, { parseSourceUri }] = await Promise.all([
-      import("./sources/create.js"),
-      import("./sources/uri.js"),
-    ]);
-    const screen = !opts.headless && process.stdout.isTTY && process.stdin.isTTY;
-    const speed = opts.speed ?? (screen ? "2" : "max");
-    const query = `?speed=${encodeURIComponent(speed)}${opts.loop ? "&loop=1" : ""}`;
-    const sources = ["P", "M"].map((name) => ({ name, source: `sim:${name}${query}` }));
-    const nodes: LiveNode[] = sources.map((n) => ({
-      name: n.name,
-      source: createSource(parseSourceUri(n.source)),
-    }));
-    // The simulated crashes are no history of anybody's cluster: the demo keeps none.
-    await watch(nodes, sources, opts, undefined, { P: "P", M: "M" }, false);
-  });
+withWatchOptions(
+  program
+    .command("demo")
+    .description(
+      "watch a built-in simulated P and M pair tell the classic story: a stalled M handler, a P timeout, a crash",
+    )
+    .option(
+      "--speed <n>",
+      "how much faster than real time (a number, or max); default 2 on a terminal, max headless",
+    )
+    .option("--loop", "start over (a reboot) after the crash")
+    .option("--headless", "no screen: print alerts as they fire")
+    .option("--json", "with --headless: alerts as JSON lines"),
+).action(async (opts: LiveOptions & { speed?: string; loop?: boolean }) => {
+  const [{ createSource }, { parseSourceUri }] = await Promise.all([
+    import("./sources/create.js"),
+    import("./sources/uri.js"),
+  ]);
+  const screen = !opts.headless && process.stdout.isTTY && process.stdin.isTTY;
+  const speed = opts.speed ?? (screen ? "2" : "max");
+  const query = `?speed=${encodeURIComponent(speed)}${opts.loop ? "&loop=1" : ""}`;
+  const sources = ["P", "M"].map((name) => ({ name, source: `sim:${name}${query}` }));
+  const nodes: LiveNode[] = sources.map((n) => ({
+    name: n.name,
+    source: createSource(parseSourceUri(n.source)),
+  }));
+  // The simulated crashes are no history of anybody's cluster: the demo keeps none.
+  await watch(nodes, sources, opts, undefined, { P: "P", M: "M" }, false);
+});
 
 program
   .command("replay")
