@@ -814,9 +814,23 @@ export const CRASH_LITERALS: readonly string[] = [...new Set(CRASH_FORMATS.flatM
 /** One search for all the literals, so that most lines skip the row-by-row tests. */
 const ANY_LITERAL = new KeyFinder(CRASH_LITERALS);
 
+/**
+ * Linux 6.19 prints a WARNING's place first and its task last: `WARNING: kernel/x.c:12 at f+0x1/0x2,
+ * CPU#1: comm/123` (or without the place). The rows read it in the older form every kernel before
+ * printed, `WARNING: CPU: 1 PID: 123 at kernel/x.c:12 f+0x1/0x2`; the report keeps the line as it came.
+ */
+const NEW_WARNING = /^WARNING: (?:(\S+:\d+) )?at (\S+?), CPU#(\d+): .*\/(\d+)\s*$/;
+
+function olderWarning(msg: string): string {
+  const m = msg.startsWith("WARNING: ") ? NEW_WARNING.exec(msg) : null;
+  if (!m) return msg;
+  return `WARNING: CPU: ${m[3]} PID: ${m[4]} at ${m[1] ? `${m[1]} ` : ""}${m[2]}`;
+}
+
 /** Finds the format row a line's message is a header of. */
-export function matchHeader(msg: string): { format: CrashFormat; m: RegExpExecArray } | null {
-  if (ANY_LITERAL.find(msg) === null) return null;
+export function matchHeader(line: string): { format: CrashFormat; m: RegExpExecArray } | null {
+  if (ANY_LITERAL.find(line) === null) return null;
+  const msg = olderWarning(line);
   for (const format of CRASH_FORMATS) {
     if (!format.literals.some((l) => msg.includes(l))) continue;
     const m = format.header.exec(msg);

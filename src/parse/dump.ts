@@ -6,7 +6,8 @@ import { fnOf } from "./family.js";
  * the memory manager's remote dump of a stuck CPU (formats.md F9 steps 6-11).
  */
 
-const TASK = /^CPU: ?(\d+) PID: ?(\d+) Comm: (.{1,16}?) (\S+)(?: (#\d+))?(?: .*)?$/;
+// Since Linux 6.11 a `UID: N` comes between the CPU and the PID.
+const TASK = /^CPU: ?(\d+) (?:UID: \d+ )?PID: ?(\d+) Comm: (.{1,16}?) (\S+)(?: (#\d+))?(?: .*)?$/;
 const RIP = /^RIP: ([0-9a-f]{4}):\[<([0-9a-f]{16})>\]\s+\[<([0-9a-f]{16})>\] (\S+)/;
 const RIP_SUMMARY = /^RIP\s+\[<([0-9a-f]{16})>\] (\S+)/;
 // Linux since 4.x: `RIP: 0010:sysrq_handle_crash+0x16/0x20`.
