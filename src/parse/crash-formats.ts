@@ -821,7 +821,16 @@ const ANY_LITERAL = new KeyFinder(CRASH_LITERALS);
  */
 const NEW_WARNING = /^WARNING: (?:(\S+:\d+) )?at (\S+?), CPU#(\d+): .*\/(\d+)\s*$/;
 
-function olderWarning(msg: string): string {
+/**
+ * Since Linux 6.10 x86 starts every die line with `Oops: `: `Oops: general protection fault, ...: 0000
+ * [#1]`, `Oops: divide error: 0000 [#1]`, a page fault's `Oops: Oops: 0002 [#1]`. What follows is the
+ * line older kernels printed.
+ */
+const OOPS_PREFIX = /^Oops: (?![0-9a-f]{4} \[#)(?=\S)/;
+
+/** A header line in the form the rows know: newer kernels' WARNING and die lines read as the older ones. */
+function olderForm(msg: string): string {
+  if (msg.startsWith("Oops: ")) return msg.replace(OOPS_PREFIX, "");
   const m = msg.startsWith("WARNING: ") ? NEW_WARNING.exec(msg) : null;
   if (!m) return msg;
   return `WARNING: CPU: ${m[3]} PID: ${m[4]} at ${m[1] ? `${m[1]} ` : ""}${m[2]}`;
@@ -830,7 +839,7 @@ function olderWarning(msg: string): string {
 /** Finds the format row a line's message is a header of. */
 export function matchHeader(line: string): { format: CrashFormat; m: RegExpExecArray } | null {
   if (ANY_LITERAL.find(line) === null) return null;
-  const msg = olderWarning(line);
+  const msg = olderForm(line);
   for (const format of CRASH_FORMATS) {
     if (!format.literals.some((l) => msg.includes(l))) continue;
     const m = format.header.exec(msg);
