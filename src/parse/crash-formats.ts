@@ -822,9 +822,9 @@ const ANY_LITERAL = new KeyFinder(CRASH_LITERALS);
 const NEW_WARNING = /^WARNING: (?:(\S+:\d+) )?at (\S+?), CPU#(\d+): .*\/(\d+)\s*$/;
 
 /**
- * Since Linux 6.10 x86 starts every die line with `Oops: `: `Oops: general protection fault, ...: 0000
- * [#1]`, `Oops: divide error: 0000 [#1]`, a page fault's `Oops: Oops: 0002 [#1]`. What follows is the
- * line older kernels printed.
+ * Recent x86 kernels start every die line with `Oops: ` (`__die_header`): `Oops: general protection
+ * fault, ...: 0000 [#1]`, `Oops: divide error: 0000 [#1]`, a page fault's `Oops: Oops: 0002 [#1]`. What
+ * follows is the line older kernels printed.
  */
 const OOPS_PREFIX = /^Oops: (?![0-9a-f]{4} \[#)(?=\S)/;
 

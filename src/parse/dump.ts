@@ -6,7 +6,7 @@ import { fnOf } from "./family.js";
  * the memory manager's remote dump of a stuck CPU (formats.md F9 steps 6-11).
  */
 
-// Since Linux 6.11 a `UID: N` comes between the CPU and the PID.
+// Recent kernels print a `UID: N` between the CPU and the PID.
 const TASK = /^CPU: ?(\d+) (?:UID: \d+ )?PID: ?(\d+) Comm: (.{1,16}?) (\S+)(?: (#\d+))?(?: .*)?$/;
 const RIP = /^RIP: ([0-9a-f]{4}):\[<([0-9a-f]{16})>\]\s+\[<([0-9a-f]{16})>\] (\S+)/;
 const RIP_SUMMARY = /^RIP\s+\[<([0-9a-f]{16})>\] (\S+)/;
