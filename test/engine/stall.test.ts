@@ -96,14 +96,15 @@ describe("stall", () => {
     }
   });
 
-  it("leaves other reports to the crash and warning rules", () => {
+  it("leaves other reports to the crash and warning rules, a panic after a lockup too", () => {
     const alerts = run([
       report("S", 10, "WARNING: suspicious RCU usage in rcu_preempt_sleep_check", undefined, "warning"),
       report("S", 11, "BUG: unable to handle kernel NULL pointer dereference in fit_poll_cq", "fit_poll_cq"),
+      report("S", 12, "kernel panic: Hard LOCKUP"),
     ]);
     assert.deepEqual(
       alerts.map((a) => a.rule),
-      ["warning", "crash"],
+      ["warning", "crash", "crash"],
     );
   });
 

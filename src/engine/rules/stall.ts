@@ -15,8 +15,12 @@ const DETECTORS: readonly (readonly [RegExp, string])[] = [
   [/\brcu(?:_\w+)?\b.*\bstall/i, "RCU stall"],
 ];
 
-/** The hang detector behind a report, or null for every other report. */
+/**
+ * The hang detector behind a report, or null for every other report. A panic is a crash whatever
+ * made the kernel panic (`kernel panic: Hard LOCKUP`): the node is dead, not stuck.
+ */
 export function stallDetector(e: CrashEvent): string | null {
+  if (e.title.startsWith("kernel panic")) return null;
   for (const [re, name] of DETECTORS) if (re.test(e.title)) return name;
   return null;
 }
