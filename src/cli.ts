@@ -266,12 +266,11 @@ async function crashKnowledge(
   }
   if (!store && Object.keys(vmlinux).length === 0) return undefined;
   const { CrashKnowledge } = await import("./crash/knowledge.js");
-  const k = new CrashKnowledge({
+  return new CrashKnowledge({
     vmlinux,
     store: store ? await openStore(opts.crashStore) : undefined,
     session,
   });
-  return k.enabled ? k : undefined;
 }
 
 /** The crash store as a table, last seen first. */

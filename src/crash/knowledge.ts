@@ -51,11 +51,6 @@ export class CrashKnowledge {
 
   constructor(private readonly o: CrashKnowledgeOptions) {}
 
-  /** True when there is anything to learn (an image or a store). */
-  get enabled(): boolean {
-    return this.o.store !== undefined || Object.keys(this.o.vmlinux ?? {}).length > 0;
-  }
-
   /**
    * True when there is something to learn about `e`: a crash or warning with a store or an image, a stuck
    * worker's first report with an image (its repeats say the same).

@@ -66,11 +66,7 @@ export class Engine {
 
   /** Every line of every node passes here, parsed or not. */
   line(l: LogLine): void {
-    const n = this.node(l.node);
-    n.lines++;
-    if (l.arrival !== null) n.lastArrival = l.arrival;
-    if (l.ts !== null) n.lastTs = l.ts;
-    heard(this.ctx, n, l.arrival, l.lineNo);
+    this.lines(l.node, 1, l.ts, l.arrival, l.lineNo);
   }
 
   /**

@@ -31,12 +31,17 @@ const ARM_FRAME = /^\s*\[<([0-9a-f]{8,16})>\] \(([\w.$]+)(?:\+0x[0-9a-f]+\/0x[0-
 const LINUX_DUMP =
   /^(?:#PF: |Modules linked in:|Hardware name:|Workqueue:|Kernel Offset:|<\/?(?:TASK|IRQ|NMI|SOFTIRQ)>|DR[0-7]: |PKRU: |RIP: 0033:|Tainted: |irq event stamp:|hardirqs |softirqs |Dumping ftrace|Rebooting in|Current call stack:|---\[ end trace|(?:lr|sp) : |LR is at |pstate: |x\d+ ?: |Mem abort info:|Data abort info:|(?:ESR|EC|SET|FnV|EA|S1PTW|FSC|ISV|ISS|CM|WnR|TnD|TagAccess|GCS|Overlay|DirtyBit|Xs) = |(?:user|swapper) pgtable:|\[[0-9a-f]{16}\] pgd=)/;
 
+/** A line that starts with one of `parts` (regex sources), then `tail`. */
+function lineOf(parts: readonly string[], tail = ""): RegExp {
+  return new RegExp(`^(?:${parts.map((p) => `(?:${p})`).join("|")})${tail}`);
+}
+
 /**
  * Lines that open a stack in a Linux report: the call trace, KASAN's allocation and free stacks,
  * kmemleak's backtrace, lockdep's dependency chain and state stacks, KCSAN's two accesses, KFENCE's
  * access, allocation and free stacks.
  */
-const STACK_START = new RegExp(
+const STACK_START = lineOf(
   [
     "Call [Tt]race:",
     "Backtrace:",
@@ -52,76 +57,67 @@ const STACK_START = new RegExp(
     "(?:Use-after-free|Out-of-bounds|Invalid) (?:read|write) at .*:",
     "Invalid free of .*:",
     "Corrupted memory at .*:",
-  ]
-    .map((s) => `(?:${s})`)
-    .join("|")
-    .replace(/^/, "^(?:")
-    .concat(")\\s*$"),
+  ],
+  "\\s*$",
 );
 
 /** Text of Linux reports that belongs to the report (shown with it) without being a dump line. */
-const LINUX_TEXT = new RegExp(
-  [
-    "[=-]{20,}$",
-    "(?:Read|Write) (?:of size|at addr) ",
-    "The buggy address ",
-    "Memory state around the buggy address",
-    "[> ]?[0-9a-f]{16}: [0-9a-f]{2} ",
-    "\\^$",
-    "page:[0-9a-f]+ ",
-    "flags: 0x",
-    "raw: ",
-    "page dumped because:",
-    "Disabling lock debugging",
-    "Not tainted ",
-    '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs"',
-    "task:\\S.* state:",
-    "rcu: ",
-    "\\(detected by \\d+",
-    "\\(t=\\d+ jiffies",
-    "Sending NMI from CPU",
-    "NMI backtrace for cpu",
-    "Showing all locks held",
-    "\\d+ locks? held by ",
-    "#\\d+: [0-9a-f]+ ",
-    "other info that might help",
-    "Possible unsafe locking scenario",
-    "CPU0 +CPU1",
-    "----  +----",
-    "lock\\(",
-    "<Interrupt>",
-    "\\*\\*\\* DEADLOCK \\*\\*\\*",
-    "is trying to acquire lock",
-    "but task is already holding lock",
-    "which lock already depends on the new lock",
-    "the existing dependency chain",
-    "inconsistent \\{",
-    ".* takes:$",
-    ".*, at: ",
-    "in_atomic\\(\\): ",
-    "preempt_count: ",
-    "RCU nest depth",
-    "Preemption disabled at:",
-    "rcu_scheduler_active",
-    "stack backtrace:",
-    "value changed: ",
-    "Reported by Kernel Concurrency Sanitizer",
-    "kfence-#\\d+",
-    'comm "',
-    "hex dump \\(first",
-    "[0-9a-f]{2}(?: [0-9a-f]{2}){7,}",
-    "shift exponent ",
-    "index -?\\d+ is out of range",
-    "signed integer overflow",
-    "load of value ",
-    "KASAN: ",
-    "Usage count = ",
-  ]
-    .map((s) => `(?:${s})`)
-    .join("|")
-    .replace(/^/, "^(?:")
-    .concat(")"),
-);
+const LINUX_TEXT = lineOf([
+  "[=-]{20,}$",
+  "(?:Read|Write) (?:of size|at addr) ",
+  "The buggy address ",
+  "Memory state around the buggy address",
+  "[> ]?[0-9a-f]{16}: [0-9a-f]{2} ",
+  "\\^$",
+  "page:[0-9a-f]+ ",
+  "flags: 0x",
+  "raw: ",
+  "page dumped because:",
+  "Disabling lock debugging",
+  "Not tainted ",
+  '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs"',
+  "task:\\S.* state:",
+  "rcu: ",
+  "\\(detected by \\d+",
+  "\\(t=\\d+ jiffies",
+  "Sending NMI from CPU",
+  "NMI backtrace for cpu",
+  "Showing all locks held",
+  "\\d+ locks? held by ",
+  "#\\d+: [0-9a-f]+ ",
+  "other info that might help",
+  "Possible unsafe locking scenario",
+  "CPU0 +CPU1",
+  "----  +----",
+  "lock\\(",
+  "<Interrupt>",
+  "\\*\\*\\* DEADLOCK \\*\\*\\*",
+  "is trying to acquire lock",
+  "but task is already holding lock",
+  "which lock already depends on the new lock",
+  "the existing dependency chain",
+  "inconsistent \\{",
+  ".* takes:$",
+  ".*, at: ",
+  "in_atomic\\(\\): ",
+  "preempt_count: ",
+  "RCU nest depth",
+  "Preemption disabled at:",
+  "rcu_scheduler_active",
+  "stack backtrace:",
+  "value changed: ",
+  "Reported by Kernel Concurrency Sanitizer",
+  "kfence-#\\d+",
+  'comm "',
+  "hex dump \\(first",
+  "[0-9a-f]{2}(?: [0-9a-f]{2}){7,}",
+  "shift exponent ",
+  "index -?\\d+ is out of range",
+  "signed integer overflow",
+  "load of value ",
+  "KASAN: ",
+  "Usage count = ",
+]);
 
 /** printk's note that the console fell behind: the report it lands in has lines missing. */
 const DROPPED = /^\*\* \d+ printk messages dropped \*\*/;
