@@ -55,10 +55,19 @@ async function openStore(dir?: string) {
 /**
  * The screen (Ink, React), loaded only when it is shown: `scan` and headless runs start faster. React
  * picks its build when first loaded; its development build checks and keeps far more per render.
+ * Ink, when first loaded with CI set, draws only the final frame (for build logs); the screen is only
+ * loaded for a terminal a person watches, so CI is hidden from it for that moment and given back.
  */
-function loadScreen(): Promise<typeof import("./ui/run.js")> {
+async function loadScreen(): Promise<typeof import("./ui/run.js")> {
   process.env.NODE_ENV ??= "production";
-  return import("./ui/run.js");
+  const ci = { CI: process.env.CI, CONTINUOUS_INTEGRATION: process.env.CONTINUOUS_INTEGRATION };
+  delete process.env.CI;
+  delete process.env.CONTINUOUS_INTEGRATION;
+  try {
+    return await import("./ui/run.js");
+  } finally {
+    for (const [k, v] of Object.entries(ci)) if (v !== undefined) process.env[k] = v;
+  }
 }
 
 interface LiveOptions {

@@ -59,6 +59,8 @@ describe("the screen in a real terminal", { timeout: 180_000 }, () => {
       JSON.stringify(root),
       "&&",
       "NO_COLOR=1",
+      // As in a CI job: Ink would draw only its last frame, and the screen must still be live.
+      "CI=true",
       // The crash store goes under the test's own folder.
       `XDG_DATA_HOME=${JSON.stringify(join(dir, "data"))}`,
       JSON.stringify(process.execPath),
