@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { PauseLatch } from "./pause.js";
-import { type BackoffOptions, type Connection, DEFAULT_BACKOFF, Reconnector } from "./reconnect.js";
-import type { Source, SourceSink } from "./source.js";
+import type { PauseLatch } from "./pause.js";
+import { type BackoffOptions, type Connection, ReconnectingSource } from "./reconnect.js";
+import type { SourceSink } from "./source.js";
 
 /** Options of a {@link CommandSource}. */
 export interface CommandOptions {
@@ -24,39 +24,26 @@ const MAX_DESCRIBE = 80;
  * whatever it started (pipelines, background jobs). When it exits for any reason, including "not found"
  * (the program may be installed later), it is started again with backoff; the exit code and its last
  * stderr line are the status error.
+ *
+ * Pausing stops reading the command's output: its pipe fills and its writes block until resumed.
  */
-export class CommandSource implements Source {
+export class CommandSource extends ReconnectingSource {
   readonly kind = "cmd";
   readonly describe: string;
-  private reconnector: Reconnector | null = null;
   /** Every run not yet fully ended, so that `stop()` can wait for all of them, even one cut short while starting. */
   private readonly runs = new Set<CommandRun>();
-  private readonly latch = new PauseLatch();
 
   constructor(
     private readonly options: CommandOptions,
-    private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
+    backoff?: BackoffOptions,
   ) {
+    super(backoff);
     const c = options.command.trim();
     this.describe = c.length > MAX_DESCRIBE ? `${c.slice(0, MAX_DESCRIBE - 1)}…` : c;
   }
 
-  start(sink: SourceSink): void {
-    this.reconnector ??= new Reconnector(() => this.connect(sink), sink, this.backoff);
-    this.reconnector.start();
-  }
-
-  /** Stops reading the command's output: its pipe fills and its writes block until resumed. */
-  pause(): void {
-    this.latch.pause();
-  }
-
-  resume(): void {
-    this.latch.resume();
-  }
-
-  async stop(): Promise<void> {
-    await this.reconnector?.stop();
+  override async stop(): Promise<void> {
+    await super.stop();
     // The reconnector closes the current run, but a run that finished starting just as it was stopped
     // is closed without being awaited there: wait for every one here.
     await Promise.all(
@@ -67,7 +54,7 @@ export class CommandSource implements Source {
     );
   }
 
-  private async connect(sink: SourceSink): Promise<CommandRun> {
+  protected async open(sink: SourceSink): Promise<CommandRun> {
     const run = new CommandRun(this.options.command, sink, this.latch);
     this.runs.add(run);
     void run.ended.then(() => this.runs.delete(run));

@@ -2,14 +2,13 @@ import type { Stats } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { setTimeout as sleep, setImmediate as yieldToLoop } from "node:timers/promises";
-import { PauseLatch } from "./pause.js";
+import type { PauseLatch } from "./pause.js";
 import {
   type BackoffOptions,
   type Connection,
-  DEFAULT_BACKOFF,
   FatalSourceError,
   oneLine,
-  Reconnector,
+  ReconnectingSource,
   WaitingError,
 } from "./reconnect.js";
 import type { Source, SourceSink } from "./source.js";
@@ -47,11 +46,12 @@ interface Cursor {
  *
  * Truncation is noticed by the size falling below the read position: a file truncated and refilled
  * past that position between two polls looks like an append.
+ *
+ * Pausing skips looking at the file until resumed; what is appended meanwhile waits in the file.
  */
-export class FileSource implements Source {
+export class FileSource extends ReconnectingSource {
   readonly kind = "file";
   readonly describe: string;
-  private reconnector: Reconnector | null = null;
   /**
    * The first file found starts at its end (unless `fromStart`); once a file has been opened, or the path
    * was seen missing, any file found under it is new and read from its start.
@@ -59,38 +59,24 @@ export class FileSource implements Source {
   private startAtEnd: boolean;
   private readonly cursor: { current: Cursor | null } = { current: null };
   private last: Follower | null = null;
-  private readonly latch = new PauseLatch();
 
   constructor(
     private readonly options: FileOptions,
-    private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
+    backoff?: BackoffOptions,
   ) {
+    super(backoff);
     this.describe = options.path;
     this.startAtEnd = !options.fromStart;
   }
 
-  start(sink: SourceSink): void {
-    this.reconnector ??= new Reconnector(() => this.connect(sink), sink, this.backoff);
-    this.reconnector.start();
-  }
-
-  /** Skips looking at the file until resumed; what is appended meanwhile waits in the file. */
-  pause(): void {
-    this.latch.pause();
-  }
-
-  resume(): void {
-    this.latch.resume();
-  }
-
-  async stop(): Promise<void> {
-    await this.reconnector?.stop();
+  override async stop(): Promise<void> {
+    await super.stop();
     // A follower that finished opening just as the source was stopped is closed without being awaited
     // by the reconnector: wait here until its file is closed.
     await this.last?.closed.catch(() => {});
   }
 
-  private async connect(sink: SourceSink): Promise<Connection> {
+  protected async open(sink: SourceSink): Promise<Connection> {
     const { path } = this.options;
     const fh = await openRegular(path);
     if (fh === null) {

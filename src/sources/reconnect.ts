@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { SourceSink } from "./source.js";
+import { PauseLatch } from "./pause.js";
+import type { Source, SourceSink } from "./source.js";
 
 /** An error that retrying cannot fix (a changed host key, a bad URI): the source closes. */
 export class FatalSourceError extends Error {
@@ -122,5 +123,39 @@ export class Reconnector {
       }
     }
     this.sink.status({ state: "closed" });
+  }
+}
+
+/**
+ * A source that keeps itself attached: starting, pausing, resuming and stopping are the same for
+ * every kind, which says only how to open one connection ({@link open}) and feeds it from
+ * {@link latch}, so that a pause holds across reconnects.
+ */
+export abstract class ReconnectingSource implements Source {
+  abstract readonly kind: string;
+  abstract readonly describe: string;
+  protected readonly latch = new PauseLatch();
+  private reconnector: Reconnector | null = null;
+
+  constructor(private readonly backoff: BackoffOptions = DEFAULT_BACKOFF) {}
+
+  /** Opens one connection, or fails with why (a {@link WaitingError} when what it needs is absent). */
+  protected abstract open(sink: SourceSink, signal: AbortSignal): Promise<Connection>;
+
+  start(sink: SourceSink): void {
+    this.reconnector ??= new Reconnector((signal) => this.open(sink, signal), sink, this.backoff);
+    this.reconnector.start();
+  }
+
+  pause(): void {
+    this.latch.pause();
+  }
+
+  resume(): void {
+    this.latch.resume();
+  }
+
+  async stop(): Promise<void> {
+    await this.reconnector?.stop();
   }
 }

@@ -1,15 +1,14 @@
 import { stat } from "node:fs/promises";
 import { SerialPort } from "serialport";
-import { PauseLatch } from "./pause.js";
+import type { PauseLatch } from "./pause.js";
 import {
   type BackoffOptions,
   type Connection,
-  DEFAULT_BACKOFF,
   FatalSourceError,
-  Reconnector,
+  ReconnectingSource,
   WaitingError,
 } from "./reconnect.js";
-import type { Source, SourceSink } from "./source.js";
+import type { SourceSink } from "./source.js";
 
 /** How to open a serial console. Unset line settings take serialport's defaults (8N1). */
 export interface SerialOptions {
@@ -48,44 +47,24 @@ async function present(path: string): Promise<boolean> {
  * A serial console read with the `serialport` package. It only reads: nothing is ever written to the
  * console, so a monitor can never type into a node by accident. While the device is absent (unplugged,
  * or a pty not created yet) the status is `waiting` and the path is polled; it reattaches on its own.
+ *
+ * Pausing stops reading the port. The device's buffer then fills and, without flow control, the UART
+ * drops what comes next; at console speeds (115200 baud is about 11 KB/s) the monitor never falls
+ * that far behind, so this matters only for a fast pty.
  */
-export class SerialSource implements Source {
+export class SerialSource extends ReconnectingSource {
   readonly kind = "serial";
   readonly describe: string;
-  private reconnector: Reconnector | null = null;
-  private readonly latch = new PauseLatch();
 
   constructor(
     private readonly options: SerialOptions,
-    private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
+    backoff?: BackoffOptions,
   ) {
+    super(backoff);
     this.describe = `${options.path} at ${options.baudRate} baud`;
   }
 
-  start(sink: SourceSink): void {
-    if (this.reconnector) return;
-    this.reconnector = new Reconnector(() => this.open(sink), sink, this.backoff);
-    this.reconnector.start();
-  }
-
-  /**
-   * Stops reading the port. The device's buffer then fills and, without flow control, the UART drops
-   * what comes next; at console speeds (115200 baud is about 11 KB/s) the monitor never falls that far
-   * behind, so this matters only for a fast pty.
-   */
-  pause(): void {
-    this.latch.pause();
-  }
-
-  resume(): void {
-    this.latch.resume();
-  }
-
-  async stop(): Promise<void> {
-    await this.reconnector?.stop();
-  }
-
-  private async open(sink: SourceSink): Promise<Connection> {
+  protected async open(sink: SourceSink): Promise<Connection> {
     const { path } = this.options;
     if (!(await present(path))) throw new WaitingError(`${path}: no such device`);
     const port = this.createPort();

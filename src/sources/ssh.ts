@@ -19,9 +19,9 @@ import {
   knownHostsName,
   knownKeyTypes,
 } from "./known-hosts.js";
-import { PauseLatch } from "./pause.js";
-import { type BackoffOptions, type Connection, FatalSourceError, Reconnector } from "./reconnect.js";
-import type { Source, SourceSink } from "./source.js";
+import type { PauseLatch } from "./pause.js";
+import { type BackoffOptions, type Connection, FatalSourceError, ReconnectingSource } from "./reconnect.js";
+import type { SourceSink } from "./source.js";
 import { expandTilde, localUserName, parseSshConfig } from "./ssh-config.js";
 
 // ssh2 is CommonJS and Node's ESM loader does not see `utils` as a named export.
@@ -124,47 +124,27 @@ export function resolveTarget(o: SshOptions, configText: string, home: string = 
  * its output. Host keys are checked against known_hosts; login uses ssh-agent, then key files, never a
  * password. Drops are retried with backoff; a changed or unknown host key and an unusable encrypted key
  * close the source, because retrying cannot fix them.
+ *
+ * Pausing stops reading the command's output: ssh2 then stops opening the channel's window, so the
+ * server holds the command back (its pipe fills) while other traffic, keepalives included, goes on.
  */
-export class SshSource implements Source {
+export class SshSource extends ReconnectingSource {
   readonly kind = "ssh";
   readonly describe: string;
   /** Key loads by file: a decrypted key is kept so that a reconnect does not ask for the passphrase again. */
   private readonly keys = new Map<string, Promise<KeyLoad>>();
-  private reconnector: Reconnector | null = null;
-  private readonly latch = new PauseLatch();
 
   constructor(
     private readonly options: SshOptions,
-    private readonly backoff?: BackoffOptions,
+    backoff?: BackoffOptions,
   ) {
+    super(backoff);
     const user = options.user ? `${options.user}@` : "";
     const port = options.port ? `:${options.port}` : "";
     this.describe = `ssh ${user}${options.host}${port}`;
   }
 
-  start(sink: SourceSink): void {
-    if (this.reconnector) return;
-    this.reconnector = new Reconnector((signal) => this.open(sink, signal), sink, this.backoff);
-    this.reconnector.start();
-  }
-
-  /**
-   * Stops reading the command's output: ssh2 then stops opening the channel's window, so the server
-   * holds the command back (its pipe fills) while other traffic, keepalives included, goes on.
-   */
-  pause(): void {
-    this.latch.pause();
-  }
-
-  resume(): void {
-    this.latch.resume();
-  }
-
-  async stop(): Promise<void> {
-    await this.reconnector?.stop();
-  }
-
-  private async open(sink: SourceSink, signal: AbortSignal): Promise<Connection> {
+  protected async open(sink: SourceSink, signal: AbortSignal): Promise<Connection> {
     const home = homedir();
     const configText = await readOptional(expandTilde(this.options.configPath ?? "~/.ssh/config", home));
     const target = resolveTarget(this.options, configText, home);

@@ -1,7 +1,7 @@
 import { connect, type Socket } from "node:net";
-import { PauseLatch } from "./pause.js";
-import { type BackoffOptions, type Connection, DEFAULT_BACKOFF, Reconnector } from "./reconnect.js";
-import type { Source, SourceSink } from "./source.js";
+import type { PauseLatch } from "./pause.js";
+import { type BackoffOptions, type Connection, ReconnectingSource } from "./reconnect.js";
+import type { SourceSink } from "./source.js";
 
 /** Where a raw TCP console listens (ser2net, conserver, QEMU `-serial tcp:`). */
 export interface TcpOptions {
@@ -98,40 +98,22 @@ export class TelnetStripper {
  * A console reached over raw TCP. It only reads: telnet negotiation is stripped and never answered
  * (ser2net and conserver send data regardless), and nothing is written, so the monitor cannot type into
  * a node. A refused, reset or ended connection is retried with backoff until stopped.
+ *
+ * Pausing stops reading the socket: the kernel's buffers fill and TCP holds the sender back.
  */
-export class TcpSource implements Source {
+export class TcpSource extends ReconnectingSource {
   readonly kind = "tcp";
   readonly describe: string;
-  private reconnector: Reconnector | null = null;
-  private readonly latch = new PauseLatch();
 
   constructor(
     private readonly options: TcpOptions,
-    private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
+    backoff?: BackoffOptions,
   ) {
+    super(backoff);
     this.describe = `${options.host}:${options.port}`;
   }
 
-  start(sink: SourceSink): void {
-    if (this.reconnector) return;
-    this.reconnector = new Reconnector((signal) => this.open(sink, signal), sink, this.backoff);
-    this.reconnector.start();
-  }
-
-  /** Stops reading the socket: the kernel's buffers fill and TCP holds the sender back. */
-  pause(): void {
-    this.latch.pause();
-  }
-
-  resume(): void {
-    this.latch.resume();
-  }
-
-  async stop(): Promise<void> {
-    await this.reconnector?.stop();
-  }
-
-  private open(sink: SourceSink, signal: AbortSignal): Promise<Connection> {
+  protected open(sink: SourceSink, signal: AbortSignal): Promise<Connection> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: this.options.host, port: this.options.port, signal });
       const fail = (err: Error) => {
