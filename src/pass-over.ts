@@ -1,7 +1,7 @@
 import type { Engine } from "./engine/engine.js";
 import type { ConsoleParser } from "./parse/console.js";
 import { KeyScanner } from "./parse/key-scan.js";
-import { logPrefixEnd } from "./parse/line.js";
+import { isHostChar, logPrefixEnd } from "./parse/line.js";
 import { parserKeys } from "./parse/parser.js";
 import type { FramedLine, LineSink } from "./sources/framer.js";
 
@@ -149,9 +149,21 @@ export class PassOver implements LineSink {
     if (i < end && buf[i] === 91 /* [ */) i = callerTagEnd(buf, i, end);
     if (i < end && buf[i] === 32) i++;
     this.ts = secs + micros / 1e6;
-    this.msgAt = i;
+    this.msgAt = hostKernelEnd(buf, i, end);
     return true;
   }
+}
+
+const KERNEL = Buffer.from(" kernel:", "latin1");
+
+/** After `host kernel: ` at `i` (the journal's monotonic form), or `i`: `hostKernelEnd` of line.ts. */
+function hostKernelEnd(buf: Buffer, i: number, end: number): number {
+  let j = i;
+  while (j < end && isHostChar(buf[j]!)) j++;
+  if (j === i || j + KERNEL.length > end || buf.compare(KERNEL, 0, KERNEL.length, j, j + KERNEL.length) !== 0)
+    return i;
+  j += KERNEL.length;
+  return j < end && buf[j] === 32 ? j + 1 : j;
 }
 
 /** After a caller tag `[  T123]` or `[  C1]` at `i`, or `i` itself when there is none. */

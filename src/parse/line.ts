@@ -55,12 +55,20 @@ export function logPrefixEnd(text: string, at = 0): number {
 }
 
 /**
- * Reads the printk stamp `[%5lu.%06lu] ` at the start of a line, after a `<N>` level if any, and the
- * caller tag `[  T123]`/`[  C1]` a CONFIG_PRINTK_CALLER kernel prints after it. Returns the kernel time
- * in seconds and where the message starts, or null. Hand-written because it runs on every line.
+ * Reads the printk stamp `[%5lu.%06lu] ` at the start of a line, after a `<N>` level or a syslog prefix
+ * (kern.log keeps the stamp after it) if any, and the caller tag `[  T123]`/`[  C1]` a
+ * CONFIG_PRINTK_CALLER kernel prints after it. Returns the kernel time in seconds and where the message
+ * starts, or null. Hand-written because it runs on every line.
  */
 export function readStamp(text: string): { ts: number; at: number; caller?: string } | null {
-  const start = levelEnd(text);
+  const level = levelEnd(text);
+  const stamp = stampAt(text, level);
+  if (stamp !== null || level > 0) return stamp;
+  const prefix = logPrefixEnd(text);
+  return prefix > 0 ? stampAt(text, prefix) : null;
+}
+
+function stampAt(text: string, start: number): { ts: number; at: number; caller?: string } | null {
   if (text.charCodeAt(start) !== 91 /* [ */) return null;
   let i = start + 1;
   const n = text.length;
@@ -83,11 +91,30 @@ export function readStamp(text: string): { ts: number; at: number; caller?: stri
     const end = callerTagEnd(text, i);
     if (end > i) {
       const caller = text.slice(i + 1, end - 1).trim();
-      return { ts, at: text.charCodeAt(end) === 32 ? end + 1 : end, caller };
+      return { ts, at: hostKernelEnd(text, text.charCodeAt(end) === 32 ? end + 1 : end), caller };
     }
   }
   if (text.charCodeAt(i) === 32) i++;
-  return { ts, at: i };
+  return { ts, at: hostKernelEnd(text, i) };
+}
+
+/**
+ * After `host kernel: ` at `i`, or `i` itself when it is not there: the journal's monotonic form
+ * (`journalctl -k -o short-monotonic`) puts the host and `kernel:` after the stamp.
+ */
+export function hostKernelEnd(text: string, i: number): number {
+  let j = i;
+  for (let c = text.charCodeAt(j); isHostChar(c); c = text.charCodeAt(++j));
+  if (j === i || !text.startsWith(" kernel:", j)) return i;
+  j += 8;
+  return text.charCodeAt(j) === 32 ? j + 1 : j;
+}
+
+/** A character of a host name: a letter, a digit, `.`, `-` or `_`. */
+export function isHostChar(c: number): boolean {
+  return (
+    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 45 || c === 95
+  );
 }
 
 /** After a caller tag `[  T123]` or `[  C1]` starting at `i`, or `i` itself when there is none. */

@@ -1,5 +1,6 @@
 import { isAscii } from "node:buffer";
 import stripAnsi from "strip-ansi";
+import { logPrefixEnd } from "../parse/line.js";
 
 /** One console line as it left the framer. */
 export interface FramedLine {
@@ -322,8 +323,8 @@ export function splitAtStamps(text: string): string[] {
   for (let m = STAMP_INSIDE.exec(text); m !== null; m = STAMP_INSIDE.exec(text)) {
     if (m.index > from) {
       const piece = text.slice(from, m.index);
-      // A `<N>` log level before the first stamp belongs to that stamp's line.
-      if (from === 0 && LEVEL.test(piece)) continue;
+      // A `<N>` log level or a syslog prefix before the first stamp belongs to that stamp's line.
+      if (from === 0 && (LEVEL.test(piece) || logPrefixEnd(piece) === piece.length)) continue;
       if (from > 0 || piece.trim().length > 0) parts.push(piece.replace(/\s+$/, ""));
     }
     from = m.index;

@@ -50,6 +50,13 @@ describe("printk prefixes", () => {
         { ts: 12.345678, msg: "[<ffffffff81062fcd>] fit_poll_cq+0x4ad/0x510" },
       ],
       ["[   12.345678][T] not a tag", { ts: 12.345678, msg: "[T] not a tag" }],
+      // kern.log keeps the stamp after the syslog prefix; the journal's monotonic form puts host and
+      // `kernel:` after it.
+      ["Nov 26 01:02:03 node7 kernel: [   12.345678] BUG: x", { ts: 12.345678, msg: "BUG: x" }],
+      ["[   12.345678] node-7.lab kernel: BUG: x", { ts: 12.345678, msg: "BUG: x" }],
+      ["[   12.345678][  T1] node7 kernel: BUG: x", { ts: 12.345678, msg: "BUG: x" }],
+      ["[   12.345678] Booting the kernel: x", { ts: 12.345678, msg: "Booting the kernel: x" }],
+      ["Nov 26 01:02:03 node7 kernel: no stamp", null],
       ["<x>[    1.000000] not a level", null],
       ["<1234>[    1.000000] too long for a level", null],
     ];

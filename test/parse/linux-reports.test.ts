@@ -121,7 +121,9 @@ describe("Linux report families, titled as syzkaller does", () => {
 
 /** A console log as a log file keeps it: each printk stamp replaced by what `prefix` makes of it. */
 function relog(log: string, prefix: (secs: number) => string): string {
-  return log.replace(/^(?:<\d{1,3}>)?\[\s*(\d+)\.(\d{6})\] ?/gm, (_, s: string) => prefix(Number(s)));
+  return log.replace(/^(?:<\d{1,3}>)?\[\s*(\d+)\.(\d{6})\] ?/gm, (_, s: string, us: string) =>
+    prefix(Number(`${s}.${us}`)),
+  );
 }
 
 const clock = (secs: number) => {
@@ -129,20 +131,38 @@ const clock = (secs: number) => {
   return { d, hms: d.toISOString().slice(11, 19) };
 };
 
-/** How crash logs come in bug reports: from syslog, the journal or `dmesg -T`, stamps gone. */
-const LOG_FILES: readonly [string, (secs: number) => string][] = [
-  ["syslog", (secs) => `Nov 26 ${clock(secs).hms} node7 kernel: `],
-  ["the journal (ISO)", (secs) => `${clock(secs).d.toISOString().replace("Z", "+00:00")} node7 kernel: `],
-  ["dmesg -T", (secs) => `[Thu Nov 26 ${clock(secs).hms} 2026] `],
+const stampOf = (secs: number) => `[${secs.toFixed(6).padStart(12)}] `;
+
+/**
+ * How crash logs come in bug reports: from syslog, the journal or `dmesg -T`, the printk stamp gone or
+ * kept after the prefix (kern.log), or the journal's monotonic form, the stamp before host and `kernel:`.
+ */
+const LOG_FILES: readonly [string, (secs: number) => string, { stamped?: true }][] = [
+  ["syslog", (secs) => `Nov 26 ${clock(secs).hms} node7 kernel: `, {}],
+  [
+    "syslog, printk stamp kept",
+    (secs) => `Nov 26 ${clock(secs).hms} node7 kernel: ${stampOf(secs)}`,
+    { stamped: true },
+  ],
+  ["the journal (ISO)", (secs) => `${clock(secs).d.toISOString().replace("Z", "+00:00")} node7 kernel: `, {}],
+  ["the journal (short-monotonic)", (secs) => `${stampOf(secs)}node7 kernel: `, { stamped: true }],
+  ["dmesg -T", (secs) => `[Thu Nov 26 ${clock(secs).hms} 2026] `, {}],
 ];
 
 describe("the same reports from log files instead of a console", () => {
   // Caller tags do not survive syslog, so the logs that need them to untangle reports stay out.
   const plain = fixtures.filter((f) => f.title !== "" && !/^\[[^\]]*\]\[/m.test(f.log));
-  for (const [name, prefix] of LOG_FILES) {
+  for (const [name, prefix, { stamped }] of LOG_FILES) {
     it(`${name}: every report titled as from the console (${plain.length} logs)`, () => {
       for (const f of plain) {
-        assert.equal(reportsOf(relog(f.log, prefix))[0]?.title, f.title, f.name);
+        const [got] = reportsOf(relog(f.log, prefix));
+        assert.equal(got?.title, f.title, f.name);
+        if (!stamped) continue;
+        // The stamp is read, and the prefix makes no line of its own.
+        const [want] = reportsOf(f.log);
+        assert.equal(got?.ts, want?.ts, `${f.name}: ts`);
+        assert.equal(got?.report.length, want?.report.length, `${f.name}: report lines`);
+        assert.equal(got?.line, want?.line, `${f.name}: line`);
       }
     });
   }

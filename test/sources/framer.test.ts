@@ -57,6 +57,18 @@ describe("line framing", () => {
     );
   });
 
+  it("keeps a log level or a syslog prefix with the stamp after it, and splits at the next", () => {
+    const syslog = "Nov 26 01:02:03 node7 kernel: [  124.000000] BUG: x";
+    assert.deepEqual(texts(frame([`${syslog}\n`])), [syslog]);
+    assert.deepEqual(texts(frame([`<4>[  124.000000] a[  124.000100] b\n`])), [
+      "<4>[  124.000000] a",
+      "[  124.000100] b",
+    ]);
+    assert.deepEqual(texts(frame([`${syslog}[  124.000100] next\n`])), [syslog, "[  124.000100] next"]);
+    // Anything else before the first stamp is a line of its own, as a printk without a newline leaves it.
+    assert.deepEqual(texts(frame(["partial [  124.000000] next\n"])), ["partial", "[  124.000000] next"]);
+  });
+
   it("does not split at brackets that are not stamps", () => {
     const line =
       "[  227.054974] CPU14 PID22 strace__munmap([0x7fffb0ba9000 - 0x7fffb4000000], 54882304) = 0, 0x0";
