@@ -39,11 +39,13 @@ export function levelEnd(text: string): number {
 
 /**
  * What a log file puts before a kernel message instead of a printk stamp: syslog and the journal
- * (`Nov 26 01:02:03 host kernel: `, the ISO form `2026-11-26T01:02:03.123456+00:00 host kernel: `) and
- * `dmesg -T` (`[Thu Nov 26 01:02:03 2026] `). Crash logs pasted into bug reports often come this way.
+ * (`Nov 26 01:02:03 host kernel: `, with `.123456` in journalctl's short-precise, the ISO form
+ * `2026-11-26T01:02:03.123456+00:00 host kernel: `, short-full's `Thu 2026-11-26 01:02:03 UTC host
+ * kernel: `) and `dmesg -T` (`[Thu Nov 26 01:02:03 2026] `). Crash logs pasted into bug reports often
+ * come this way.
  */
 const LOG_PREFIX =
-  /^(?:(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ kernel: ?|\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\] ?)/;
+  /^(?:(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?|[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]{1,5}) \S+ kernel: ?|\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\] ?)/;
 
 /** Where a syslog, journal or `dmesg -T` prefix ends in `text` from `at` on (`at` when there is none). */
 export function logPrefixEnd(text: string, at = 0): number {

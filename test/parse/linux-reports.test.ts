@@ -128,7 +128,7 @@ function relog(log: string, prefix: (secs: number) => string): string {
 
 const clock = (secs: number) => {
   const d = new Date(Date.UTC(2026, 10, 26, 1, 0, 0) + secs * 1000);
-  return { d, hms: d.toISOString().slice(11, 19) };
+  return { d, hms: d.toISOString().slice(11, 19), us: String(Math.round((secs % 1) * 1e6)).padStart(6, "0") };
 };
 
 const stampOf = (secs: number) => `[${secs.toFixed(6).padStart(12)}] `;
@@ -145,6 +145,8 @@ const LOG_FILES: readonly [string, (secs: number) => string, { stamped?: true }]
     { stamped: true },
   ],
   ["the journal (ISO)", (secs) => `${clock(secs).d.toISOString().replace("Z", "+00:00")} node7 kernel: `, {}],
+  ["the journal (short-precise)", (secs) => `Nov 26 ${clock(secs).hms}.${clock(secs).us} node7 kernel: `, {}],
+  ["the journal (short-full)", (secs) => `Thu 2026-11-26 ${clock(secs).hms} UTC node7 kernel: `, {}],
   ["the journal (short-monotonic)", (secs) => `${stampOf(secs)}node7 kernel: `, { stamped: true }],
   ["dmesg -T", (secs) => `[Thu Nov 26 ${clock(secs).hms} 2026] `, {}],
 ];
