@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
-import { appendFileSync, existsSync, lstatSync, rmSync, writeFileSync } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,6 +19,7 @@ import {
 } from "../../src/record/session.js";
 import { FileSource } from "../../src/sources/file.js";
 import { SerialSource } from "../../src/sources/serial.js";
+import { PtyPair } from "./pty-pair.js";
 import { kill, killAll, spawnTracked, tempDir, waitFor } from "./support.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -31,45 +30,6 @@ const stamp = (ts: number) => `[${ts.toFixed(6).padStart(12)}]`;
 const seen = (a: Alert, change: AlertChange) =>
   `${change} ${a.rule} ${a.node} ${a.severity} x${a.count}: ${a.message}`;
 const final = (a: Alert) => `${a.state} ${a.rule} ${a.node} ${a.severity} x${a.count}: ${a.message}`;
-
-/** A socat pty pair: the source opens `a`, the test writes to `b` as the node's console would. */
-class PtyPair {
-  readonly a: string;
-  readonly b: string;
-  private socat: ChildProcess | null = null;
-  private writer: FileHandle | null = null;
-
-  constructor(dir: string) {
-    this.a = join(dir, "ttyA");
-    this.b = join(dir, "ttyB");
-  }
-
-  async start(): Promise<void> {
-    this.socat = spawnTracked("socat", [`pty,raw,echo=0,link=${this.a}`, `pty,raw,echo=0,link=${this.b}`]);
-    await waitFor(() => existsSync(this.a) && existsSync(this.b), "socat's pty links");
-  }
-
-  /** Writes to the far end; the handle stays open, since closing the last opener makes socat exit. */
-  async write(text: string): Promise<void> {
-    this.writer ??= await open(this.b, "w");
-    await this.writer.write(text);
-  }
-
-  /** Kills socat (an unplugged adapter) and removes the links it leaves. */
-  async unplug(): Promise<void> {
-    await this.writer?.close();
-    this.writer = null;
-    if (this.socat) await kill(this.socat, "SIGKILL");
-    this.socat = null;
-    for (const link of [this.a, this.b]) {
-      try {
-        if (lstatSync(link).isSymbolicLink()) rmSync(link, { force: true });
-      } catch {
-        // Not there.
-      }
-    }
-  }
-}
 
 async function readAll(path: string): Promise<{ items: SessionItem[]; warnings: string[] }> {
   const items: SessionItem[] = [];
