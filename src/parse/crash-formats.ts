@@ -64,7 +64,8 @@ export interface CrashFormat {
   header: RegExp;
   /**
    * Title template. `{fn}` is the guilty function, `{slot}` a body capture, `$1`... are the header's
-   * captures. A template whose capture is missing falls back to `fallback` and is corrupted. On LegoOS
+   * captures and `$0` the whole header, for the families syzkaller titles by their own line. A
+   * template whose capture is missing falls back to `fallback` and is corrupted. On LegoOS
    * an unknown `{fn}` also falls back (or drops ` in {fn}`); on Linux it is `corrupted`, as syzkaller has it.
    */
   title: string;
@@ -102,8 +103,8 @@ export interface CrashFormat {
 const DIE_TRAPS =
   "general protection fault|divide error|invalid opcode|int3|overflow|bounds|invalid TSS|segment not present|stack segment|alignment check|coprocessor segment overrun|fpu exception|simd exception|Bad pagetable";
 
-/** The stack of a call trace (arm64 says `Call trace:`). */
-const TRACE = /^Call [Tt]race:/;
+/** The stack of a call trace (arm64 says `Call trace:`, arm's unwinder `Backtrace:`). */
+const TRACE = /^(?:Call [Tt]race:|Backtrace:)/;
 
 /** A faulting access: the function at the faulting instruction, else the call trace. */
 const FAULT: StackRule = { from: ["rip", TRACE] };
@@ -116,14 +117,39 @@ const AT_FN = /\bat: (?:\[<?(?:0x)?[0-9a-f]+>?\] +)?([A-Za-z0-9_]+)[.+]/;
 const FAULTS: readonly CrashFormat[] = [
   {
     // arm64 and arm (arch/arm64/mm/fault.c `die_kernel_fault`, arch/arm/mm/fault.c `__do_kernel_fault`).
+    // syzkaller files these under x86's titles, so that one bug on two architectures is one title.
     kind: "oops",
     type: "crash",
     role: "start",
     literals: ["Unable to handle kernel "],
     header:
-      /^Unable to handle kernel (NULL pointer dereference|paging request|[\w -]+?) at virtual address (\S+)/,
-    title: "unable to handle kernel $1 in {fn}",
+      /^Unable to handle kernel (NULL pointer dereference|paging request|access to user memory)\b(?:.* at virtual address (\S+))?/,
+    title: "BUG: unable to handle kernel $1 in {fn}",
     addressGroup: 2,
+    stack: FAULT,
+  },
+  {
+    // Any other kind of fault (`execute from non-executable memory`, `write to read-only memory`...):
+    // syzkaller knows the family but not the kind, keeps the line as the title and asks for no stack.
+    kind: "oops",
+    type: "crash",
+    role: "start",
+    literals: ["Unable to handle kernel "],
+    header: /^Unable to handle kernel .*?(?: at virtual address (\S+))?\s*$/,
+    title: "$0",
+    addressGroup: 1,
+    stack: FAULT,
+    noStack: true,
+  },
+  {
+    // arm (arch/arm/mm/fault.c `do_DataAbort`): a fault no handler took, `page domain fault` and the like.
+    kind: "oops",
+    type: "crash",
+    role: "start",
+    literals: ["Unhandled fault: "],
+    header: /^Unhandled fault: .* at (0x[0-9a-f]+)/,
+    title: "Unhandled fault in {fn}",
+    addressGroup: 1,
     stack: FAULT,
   },
   {
@@ -134,17 +160,6 @@ const FAULTS: readonly CrashFormat[] = [
     header: /^BUG: unable to handle kernel (NULL pointer dereference|paging request)(?: at (.*\S))?/,
     title: "BUG: unable to handle kernel $1 in {fn}",
     addressGroup: 2,
-    stack: FAULT,
-  },
-  {
-    // The rest of the header is a pr_cont that another CPU's line cut off.
-    kind: "oops",
-    type: "crash",
-    role: "start",
-    literals: ["BUG: unable to handle kernel"],
-    header: /^BUG: unable to handle kernel\s*$/,
-    title: "BUG: unable to handle kernel",
-    corrupted: "the header was cut short",
     stack: FAULT,
   },
   {
@@ -168,9 +183,27 @@ const FAULTS: readonly CrashFormat[] = [
     addressGroup: 1,
     stack: FAULT,
   },
+  {
+    // The rest of the header is a pr_cont that another CPU's line cut off or garbled.
+    kind: "oops",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: unable to handle kernel", "BUG: Unable to handle kernel"],
+    header: /^BUG: [Uu]nable to handle kernel/,
+    title: "BUG: unable to handle kernel",
+    corrupted: "the header was cut short",
+    stack: FAULT,
+  },
 ];
 
 // --- BUG() and WARN() (include/asm-generic/bug.h, lib/bug.c, kernel/panic.c) -------------------------------
+
+/**
+ * A WARNING at `file` in a function matching `fn` (both regex sources): `$1` is the place, `$2` the
+ * function. syzkaller gives some files a title of their own, whatever warned in them.
+ */
+const WARN_AT = (file: string, fn: string) =>
+  new RegExp(`^WARNING: (?:CPU: ?\\d+ PID: ?\\d+ )?at (${file}:\\d+) (${fn})`);
 
 const BUGS_AND_WARNINGS: readonly CrashFormat[] = [
   {
@@ -218,11 +251,20 @@ const BUGS_AND_WARNINGS: readonly CrashFormat[] = [
     stack: { from: ["rip", TRACE], skip: /^skb_/ },
   },
   {
+    // lib/bug.c without CONFIG_DEBUG_BUGVERBOSE: no file and line, only the address.
+    kind: "bug",
+    type: "crash",
+    role: "start",
+    literals: ["Kernel BUG "],
+    header: /^Kernel BUG (.*\S)/,
+    title: "kernel BUG $1",
+  },
+  {
     kind: "warning",
     type: "warning",
     role: "start",
     literals: ["WARNING: "],
-    header: /^WARNING: (?:CPU: ?\d+ PID: ?\d+ )?at (lib\/refcount\.c:\d+) (\S+)/,
+    header: WARN_AT("lib\\/refcount\\.c", "\\S+"),
     title: "WARNING: refcount bug in {fn}",
     whereGroup: 1,
     stack: { from: ["rip", TRACE], skip: /refcount|kobject_/ },
@@ -232,8 +274,7 @@ const BUGS_AND_WARNINGS: readonly CrashFormat[] = [
     type: "warning",
     role: "start",
     literals: ["WARNING: "],
-    header:
-      /^WARNING: (?:CPU: ?\d+ PID: ?\d+ )?at (lib\/debugobjects\.c:\d+) (debug_print_object|debug_check\S*)/,
+    header: WARN_AT("lib\\/debugobjects\\.c", "debug_print\\S*|debug_check\\S*"),
     title: "WARNING: ODEBUG bug in {fn}",
     whereGroup: 1,
     // The object's users too: timers, work items, RCU heads are what ODEBUG watches.
@@ -247,12 +288,107 @@ const BUGS_AND_WARNINGS: readonly CrashFormat[] = [
     type: "warning",
     role: "start",
     literals: ["WARNING: "],
-    header: /^WARNING: (?:CPU: ?\d+ PID: ?\d+ )?at (kernel\/locking\/lockdep\.c:\d+) (\S*lock_\S*)/,
+    header: WARN_AT("mm\\/usercopy\\.c", "usercopy_warn\\S*"),
+    title: "WARNING: bad usercopy in {fn}",
+    whereGroup: 1,
+    stack: { from: ["rip", TRACE], skip: /usercopy|__check/ },
+  },
+  {
+    kind: "warning",
+    type: "warning",
+    role: "start",
+    literals: ["WARNING: "],
+    header: WARN_AT("lib\\/kobject\\.c", "kobject_\\S*"),
+    title: "WARNING: kobject bug in {fn}",
+    whereGroup: 1,
+    stack: { from: ["rip", TRACE], skip: /kobject_/ },
+  },
+  {
+    kind: "warning",
+    type: "warning",
+    role: "start",
+    literals: ["WARNING: "],
+    header: WARN_AT("fs\\/proc\\/generic\\.c", "proc_register\\S*"),
+    title: "WARNING: proc registration bug in {fn}",
+    whereGroup: 1,
+    stack: { from: ["rip", TRACE], skip: /proc_/ },
+  },
+  {
+    kind: "warning",
+    type: "warning",
+    role: "start",
+    literals: ["WARNING: "],
+    header: WARN_AT("kernel\\/locking\\/lockdep\\.c", "\\S*lock_\\S*"),
     title: "WARNING: locking bug in {fn}",
     whereGroup: 1,
     stack: { from: ["rip", TRACE], skip: /lock_sock|release_sock/ },
   },
   {
+    // An allocator refusing a size (`kmalloc`, `kvmalloc`...): the bug is whoever asked for it.
+    kind: "warning",
+    type: "warning",
+    role: "start",
+    literals: ["WARNING: "],
+    header: WARN_AT("\\S*mm\\/\\S*\\.c", "k?.?malloc\\S*"),
+    title: "WARNING: kmalloc bug in {fn}",
+    whereGroup: 1,
+    stack: { from: ["rip", TRACE], skip: /kmalloc|krealloc|slab|kmem/ },
+  },
+  {
+    kind: "warning",
+    type: "warning",
+    role: "start",
+    literals: ["WARNING: "],
+    header: WARN_AT("\\S*mm\\/vmalloc\\.c", "__vmalloc_node\\S*"),
+    title: "WARNING: zero-size vmalloc in {fn}",
+    whereGroup: 1,
+    stack: { from: ["rip", TRACE] },
+  },
+  {
+    // A URB the USB core refused: the title names the driver that submitted it.
+    kind: "warning",
+    type: "warning",
+    role: "start",
+    literals: ["WARNING: "],
+    header: /^WARNING: (?:CPU: ?\d+ PID: ?\d+ )?at (?:(\S+:\d+) )?(usb_submit_urb\S*)/,
+    title: "WARNING in {fn}/usb_submit_urb",
+    whereGroup: 1,
+    stack: {
+      from: ["rip", TRACE],
+      skip: /usb_submit_urb|usb_start_wait_urb|usb_bulk_msg|usb_interrupt_msg|usb_control_msg/,
+    },
+  },
+  {
+    // The frame-pointer unwinder's complaints (arch/x86/kernel/unwind_frame.c): no stack of their own.
+    kind: "warning",
+    type: "warning",
+    role: "start",
+    literals: ["WARNING: kernel stack"],
+    header: /^WARNING: kernel stack regs at [0-9a-f]+ in \S* has bad '([^']+)' value/,
+    title: "WARNING: kernel stack regs has bad '$1' value",
+    noStack: true,
+  },
+  {
+    kind: "warning",
+    type: "warning",
+    role: "start",
+    literals: ["WARNING: kernel stack"],
+    header: /^WARNING: kernel stack frame pointer at [0-9a-f]+ in \S* has bad value/,
+    title: "WARNING: kernel stack frame pointer has bad value",
+    noStack: true,
+  },
+  {
+    kind: "warning",
+    type: "warning",
+    role: "start",
+    literals: ["WARNING: kernel stack"],
+    header: /^WARNING: kernel stack (?:regs .* has bad 'bp'|frame pointer .* has bad) value/,
+    title: "WARNING: kernel stack regs has bad value",
+    noStack: true,
+  },
+  {
+    // syzkaller titles a WARNING by where it trapped or by its call trace, never by the header alone:
+    // a header with neither after it is `WARNING in corrupted`.
     kind: "warning",
     type: "warning",
     role: "start",
@@ -262,7 +398,18 @@ const BUGS_AND_WARNINGS: readonly CrashFormat[] = [
     fallback: "WARNING at $1",
     whereGroup: 1,
     fnGroup: 2,
-    stack: { from: ["rip", "header", TRACE] },
+    stack: { from: ["rip", TRACE] },
+  },
+  {
+    // The message of a WARNING whose text another CPU's line cut off.
+    kind: "warning",
+    type: "warning",
+    role: "start",
+    literals: ["WARNING:"],
+    header: /^WARNING:\s*$/,
+    title: "WARNING: corrupted",
+    corrupted: "the header was cut short",
+    noStack: true,
   },
 ];
 
@@ -316,6 +463,8 @@ const LOCKDEP_REPORTS: readonly CrashFormat[] = [
     literals: ["lock order detected"],
     header: LOCKDEP("\\S+-safe -> \\S+-unsafe lock order detected"),
     title: "possible deadlock in {fn}",
+    // Usage stacks open on `... which became SOFTIRQ-irq-safe at:`: the dots are lockdep's decoration.
+    strip: /^\.\.\. /,
     stack: { from: [/^which became \S+ at:/] },
   },
   {
@@ -339,6 +488,65 @@ const LOCKDEP_REPORTS: readonly CrashFormat[] = [
     fallback: "$1: suspicious RCU usage",
     captures: [{ slot: "src", re: /([\w/.-]+\.[a-z]+:\d+)/, what: "source line" }],
     stack: { from: [TRACE], skip: /rcu|kmem|slab/ },
+  },
+  {
+    // Held locks are listed `#0: ffff... (&lock){+.+.}-{3:3}, at: fn+0x...`: the first one's function.
+    kind: "locks-held",
+    type: "crash",
+    role: "start",
+    literals: ["still has locks held"],
+    header: /^(?:\[ )?(BUG|WARNING): .*still has locks held!/,
+    title: "$1: still has locks held in {fn}",
+    stack: { from: ["at"] },
+  },
+  {
+    // Printed on the way out of a syscall: the held locks, and no stack.
+    kind: "locks-held",
+    type: "crash",
+    role: "start",
+    literals: ["lock held when returning"],
+    header: /^(?:\[ )?(BUG|WARNING): lock held when returning to user space/,
+    title: "$1: lock held when returning to user space in {fn}",
+    stack: { from: ["at"] },
+    noStack: true,
+  },
+  {
+    // `is trying to release lock (...) at:` is followed by `[<ffffffff81234567>] fn+0x.../0x...`.
+    kind: "locks-held",
+    type: "crash",
+    role: "start",
+    literals: ["bad unlock balance"],
+    header: /^(?:\[ )?(BUG|WARNING): bad unlock balance detected!/,
+    title: "$1: bad unlock balance in {fn}",
+    stack: { from: ["all"] },
+  },
+  {
+    kind: "locks-held",
+    type: "crash",
+    role: "start",
+    literals: ["held lock freed"],
+    header: /^(?:\[ )?(BUG|WARNING): held lock freed!/,
+    title: "$1: held lock freed in {fn}",
+    stack: { from: ["at"] },
+  },
+  {
+    // arm and arm64 kernels' report of what x86 ones warn about in lockdep.c: one title for both.
+    kind: "lockdep",
+    type: "warning",
+    role: "start",
+    literals: ["BUG: Invalid wait context"],
+    header: /^(?:\[ )?BUG: Invalid wait context/,
+    title: "WARNING: locking bug in {fn}",
+    stack: { from: [TRACE], skip: /lock_sock|release_sock/ },
+  },
+  {
+    kind: "lockdep",
+    type: "warning",
+    role: "start",
+    literals: ["Nested lock was not taken"],
+    header: /^WARNING: Nested lock was not taken/,
+    title: "WARNING: nested lock was not taken in {fn}",
+    stack: { from: ["rip", TRACE] },
   },
 ];
 
@@ -384,6 +592,17 @@ const SANITIZERS: readonly CrashFormat[] = [
     stack: { from: ["header", TRACE], skip: /kernel_fault|tag_check|mem_abort|^el1_|^el1h_/ },
   },
   {
+    // Kernels before 4.11 named no function for wild and user-memory accesses.
+    kind: "kasan",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: KASAN: "],
+    header: /^BUG: KASAN: (([a-z-]+) on address.*\S)/,
+    title: "KASAN: $2 {access}",
+    fallback: "KASAN: $1",
+    captures: [{ slot: "access", re: /^(Read|Write) of size \d+/, what: "Read/Write line" }],
+  },
+  {
     kind: "kasan",
     type: "crash",
     role: "start",
@@ -398,9 +617,9 @@ const SANITIZERS: readonly CrashFormat[] = [
     type: "crash",
     role: "start",
     literals: ["BUG: KFENCE: "],
-    header: /^BUG: KFENCE: (use-after-free|out-of-bounds) \S+ in (\S+)/,
-    title: "KFENCE: $1 in {fn}",
-    fnGroup: 2,
+    header: /^BUG: KFENCE: (use-after-free|out-of-bounds) (read|write) in (\S+)/,
+    title: "KFENCE: $1 $2 in {fn}",
+    fnGroup: 3,
     stack: { from: ["header", "all"] },
   },
   {
@@ -472,8 +691,8 @@ const STALLS: readonly CrashFormat[] = [
     kind: "hung-task",
     type: "crash",
     role: "start",
-    literals: ["blocked for more than"],
-    header: /^INFO: task (.*):(\d+) blocked for more than (\d+) seconds/,
+    literals: ["blocked for more than", "blocked in I/O wait"],
+    header: /^INFO: task (.*):(\d+) blocked (?:in I\/O wait )?for more than (\d+) seconds/,
     title: "INFO: task hung in {fn}",
     stack: { from: [TRACE], pick: "hung" },
   },
@@ -482,7 +701,7 @@ const STALLS: readonly CrashFormat[] = [
     type: "crash",
     role: "start",
     literals: ["detected stall", "detected expedited"],
-    header: /^(?:rcu: )?INFO: rcu_(preempt|sched|bh) (?:self-)?detected(?: expedited)? stall/,
+    header: /^(?:rcu: )?INFO: rcu_(preempt|sched|bh|tasks) (?:self-)?detected(?: expedited)? stall/,
     title: "INFO: rcu detected stall in {fn}",
     stack: { from: ["irq"], skip: /apic_timer_interrupt|rcu/, pick: "stall" },
   },
@@ -499,10 +718,11 @@ const OTHERS: readonly CrashFormat[] = [
     kind: "spinlock",
     type: "crash",
     role: "start",
-    literals: ["BUG: spinlock "],
-    header: /^BUG: spinlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU)/,
-    title: "BUG: spinlock $1 in {fn}",
-    stack: { from: [TRACE], skip: /spin_/ },
+    literals: ["BUG: spinlock ", "BUG: rwlock "],
+    header:
+      /^BUG: (spinlock|rwlock) (lockup suspected|already unlocked|recursion|cpu recursion|bad magic|wrong owner|wrong CPU|trylock failure on UP)/,
+    title: "BUG: $1 $2 in {fn}",
+    stack: { from: [TRACE], skip: /spin_|_lock|_unlock/ },
   },
   {
     kind: "preemptible",
@@ -520,8 +740,8 @@ const OTHERS: readonly CrashFormat[] = [
     literals: ["stack guard page was hit"],
     header: /^BUG: (?:\w+ )?stack guard page was hit at/,
     title: "BUG: stack guard page was hit in {fn}",
-    stack: { from: ["rip"] },
-    noStack: true,
+    // A runaway recursion: named, as a stall is, after where the looping code was entered.
+    stack: { from: ["rip", TRACE], pick: "stall" },
   },
   {
     kind: "workqueue-leak",
@@ -534,32 +754,94 @@ const OTHERS: readonly CrashFormat[] = [
     noStack: true,
   },
   {
-    kind: "locks-held",
-    type: "crash",
-    role: "start",
-    literals: ["still has locks held", "lock held when returning", "bad unlock balance", "held lock freed"],
-    header:
-      /^(BUG|WARNING): (?:.*(still has locks held)!|(lock held when returning to user space)|(bad unlock balance) detected!|(held lock freed)!)/,
-    title: "$1: $2$3$4$5 in {fn}",
-    stack: { from: ["at", TRACE] },
-  },
-  {
-    // mm/: the kernel found its own page or mm bookkeeping wrong; the header says it all.
+    // mm/: the kernel found its own mm bookkeeping wrong when the mm went away; no stack.
     kind: "mm-state",
     type: "crash",
     role: "start",
-    literals: ["BUG: Bad rss-counter", "BUG: Bad page ", "on freeing mm"],
-    header: /^BUG: (Bad rss-counter state|Bad page state|Bad page map|non-zero \w+ on freeing mm)/,
+    literals: ["BUG: Bad rss-counter", "on freeing mm"],
+    header: /^BUG: (Bad rss-counter state|non-zero \w+ on freeing mm)/,
     title: "BUG: $1",
+    noStack: true,
+  },
+  {
+    // A page is named after who allocated it, from page_owner's stack (`page last allocated via
+    // order 0, ...`); without page_owner the report has no such stack and syzkaller calls it corrupted.
+    kind: "mm-state",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: Bad page state", "BUG: Bad page cache"],
+    header: /^BUG: Bad page (state|cache)/,
+    title: "BUG: Bad page $1 in {fn}",
+    stack: {
+      from: [/^page last allocated/],
+      skip: /(?:free|put|get|update|release)_page|free_unref|^_*folio|truncate_inode_pages|page_frag_free|alloc|vmap|page_owner/,
+    },
+  },
+  {
+    kind: "mm-state",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: Bad page map"],
+    header: /^BUG: Bad page map/,
+    title: "BUG: Bad page map",
+  },
+  {
+    // WARN()'s message, printed before its WARNING line. The file system and the device are left out
+    // of the title: loop devices and file system types only split one bug into many.
+    kind: "dentry",
+    type: "crash",
+    role: "start",
+    literals: ["still in use ("],
+    header: /^BUG: Dentry .* still in use \(\d+\) \[(unmount) of ([^\]]+)\]/,
+    title: "BUG: Dentry still in use in $1",
     noStack: true,
   },
   {
     kind: "dentry",
     type: "crash",
     role: "start",
-    literals: ["still in use ("],
-    header: /^BUG: Dentry .* still in use \(\d+\) \[unmount of ([^\]]+)\]/,
-    title: "BUG: Dentry still in use [unmount of $1]",
+    literals: ["BUG: Dentry "],
+    header: /^BUG: Dentry .* still in use.*/,
+    title: "$0",
+    corrupted: "the header was cut short",
+    noStack: true,
+  },
+  {
+    // The SLUB allocator's own consistency checks (mm/slub.c `slab_bug`).
+    kind: "slub",
+    type: "crash",
+    role: "start",
+    literals: ["BUG kmalloc-"],
+    header: /^BUG kmalloc-.*: Object already free/,
+    title: "BUG: Object already free",
+  },
+  {
+    // Any other complaint (`Poison overwritten`, `Redzone overwritten`...): the line is the title.
+    kind: "slub",
+    type: "crash",
+    role: "start",
+    literals: ["BUG kmalloc-"],
+    header: /^BUG kmalloc-.*\S/,
+    title: "$0",
+    noStack: true,
+  },
+  {
+    // fs/file_table.c and fs/super.c before they became WARN()s: use-after-frees of files and inodes.
+    kind: "vfs",
+    type: "crash",
+    role: "start",
+    literals: ["VFS: Close: file count is 0"],
+    header: /^VFS: Close: file count is 0/,
+    title: "VFS: Close: file count is zero (use-after-free)",
+    noStack: true,
+  },
+  {
+    kind: "vfs",
+    type: "crash",
+    role: "start",
+    literals: ["VFS: Busy inodes after unmount"],
+    header: /^VFS: Busy inodes after unmount/,
+    title: "VFS: Busy inodes after unmount (use-after-free)",
     noStack: true,
   },
   {
@@ -580,6 +862,17 @@ const OTHERS: readonly CrashFormat[] = [
     header: /^INFO: trying to register non-static key/,
     title: "INFO: trying to register non-static key in {fn}",
     stack: { from: [TRACE], skip: /stack|lock|IRQ/ },
+  },
+  {
+    // An INFO: header whose text another CPU's line cut off.
+    kind: "info",
+    type: "crash",
+    role: "start",
+    literals: ["INFO:"],
+    header: /^INFO:\s*$/,
+    title: "INFO: corrupted",
+    corrupted: "the header was cut short",
+    noStack: true,
   },
   {
     kind: "task-cant-die",
@@ -700,14 +993,25 @@ const DIE_AND_PANIC: readonly CrashFormat[] = [
     stack: FAULT,
   },
   {
+    // Linux 5.8 to 5.10 spelled the trap's name with an underscore (x86 `DEFINE_IDTENTRY(exc_divide_error)`).
+    kind: "die",
+    type: "crash",
+    role: "die",
+    literals: ["divide_error"],
+    header: /^divide_error: [0-9a-f]{4} \[#(\d+)\]/,
+    title: "divide error in {fn}",
+    dieGroup: 1,
+    stack: FAULT,
+  },
+  {
     // arm64 and arm (arch/arm64/kernel/traps.c `__die`): `Internal error: Oops: 96000006 [#1] PREEMPT SMP`,
     // or `Oops - BUG` after a `kernel BUG at`.
     kind: "die",
     type: "crash",
     role: "die",
     literals: ["Internal error: "],
-    header: /^Internal error: (.+?): ?[0-9a-f]+ \[#(\d+)\]/,
-    title: "Oops in {fn}",
+    header: /^Internal error: (.*?): ?[0-9a-f]+ \[#(\d+)\]/,
+    title: "Internal error in {fn}",
     dieGroup: 2,
     stack: FAULT,
   },
@@ -738,10 +1042,55 @@ const DIE_AND_PANIC: readonly CrashFormat[] = [
     role: "panic",
     literals: ["not syncing"],
     header:
-      /^Kernel [Pp]anic - not syncing: ?(stack-protector: Kernel stack is corrupted in: ([\w.]+?)(?:\+0x\S*)?(?: \[[\w-]+\])?)\s*$/,
+      /^Kernel [Pp]anic - not syncing: ?(stack-protector: Kernel stack is corrupted in: ([A-Za-z0-9_]+)[.+].*?)\s*$/,
     title: "kernel panic: stack is corrupted in $2",
     reasonGroup: 1,
+    fnGroup: 2,
     noStack: true,
+  },
+  {
+    // The same without a symbol for the address: the call trace names the function.
+    kind: "panic",
+    type: "crash",
+    role: "panic",
+    literals: ["not syncing"],
+    header:
+      /^Kernel [Pp]anic - not syncing: ?(stack-protector: Kernel stack is corrupted in: [0-9a-f].*?)\s*$/,
+    title: "kernel panic: stack is corrupted in {fn}",
+    reasonGroup: 1,
+    stack: { from: [TRACE], skip: /stack_chk/ },
+  },
+  {
+    // kernel/sched/core.c: the scheduler found the task's stack end magic overwritten.
+    kind: "panic",
+    type: "crash",
+    role: "panic",
+    literals: ["not syncing"],
+    header: /^Kernel [Pp]anic - not syncing: ?(corrupted stack end detected inside scheduler.*?)\s*$/,
+    title: "kernel panic: corrupted stack end in {fn}",
+    reasonGroup: 1,
+    stack: { from: [TRACE], skip: /schedule|retint_kernel/, pick: "stall" },
+  },
+  {
+    // arm64 `panic_bad_stack`: named, as a stall is, after where the runaway recursion was entered.
+    kind: "panic",
+    type: "crash",
+    role: "panic",
+    literals: ["not syncing"],
+    header: /^Kernel [Pp]anic - not syncing: ?(kernel stack overflow.*?)\s*$/,
+    title: "kernel stack overflow in {fn}",
+    reasonGroup: 1,
+    stack: { from: [TRACE], skip: /bad_stack/, pick: "stall" },
+  },
+  {
+    // The tty and device names vary from one boot to the next.
+    kind: "panic",
+    type: "crash",
+    role: "panic",
+    literals: ["not syncing"],
+    header: /^Kernel [Pp]anic - not syncing: ?(Couldn't open N_TTY ldisc for \S+ --- error -\d+.*?)\s*$/,
+    title: "kernel panic: Couldn't open N_TTY ldisc",
+    reasonGroup: 1,
   },
   {
     // The last words of a report: alone, the report they end is missing.

@@ -12,11 +12,12 @@
  */
 const PLUMBING: readonly string[] = [
   // sanitizers and the report itself
-  "__sanitizer|__asan|kasan|__msan|kmsan|kcsan_setup_watchpoint|check_memory_region|check_heap_object",
+  "__sanitizer|__asan|kasan|hwasan|__msan|kmsan|kcsan_setup_watchpoint|check_memory_region|check_heap_object",
   "check_object|read_word_at_a_time|(?:read|write)_once_.*nocheck|print_address_description|print_report",
   "panic|invalid_op|report_bug|fixup_bug|print_usage_bug|do_error|_trap$|do_trap|show_stack|dump_stack",
   "walk_stack|dump_backtrace|warn_slowpath|warn_alloc|warn_bogus|__warn|print_tainted|hex_dump_to_buffer",
   "print_hex_dump|stack_trace_consume_entry|arch_stack_walk|stack_trace_save|perf_trace|assertfail",
+  "__fortify_report|^get_taint$|program_check_exception|program_check_common",
   // locking and lock debugging
   "lockdep|lock_acquire|lock_release|lock_class|mark_lock|(?:reacquire|mark)_held_locks|print_unlock",
   "imbalance_bug|raw_spin_rq|spin_lock|spin_trylock|spin_unlock|read_lock|read_trylock|write_lock",
@@ -27,9 +28,11 @@ const PLUMBING: readonly string[] = [
   "atomic(?:64)?_(?:dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|cmpxchg|try)|(?:set|clear|change|test)_bit",
   "^refcount_|^kref_|ref_tracker|__wake_up|^complete$|wait_for_completion|finish_wait",
   // allocation and freeing
-  "alloc_page|k?v?(?:m|z|c)alloc|krealloc|kmem_cache|allocate_slab|slab_|folio_alloc|filemap_alloc_folio",
+  "alloc_page|k?v?(?:m|z|c)alloc|krealloc|kmem_cache|allocate_slab|__alloc_frozen_pages_noprof|slab_",
+  "folio_(?:alloc|unlock)|filemap_alloc_folio|ida_free|__phys_addr",
   "__filemap_get_folio|find_or_create_page|do_read_cache_folio|read_cache_page|pagecache_get_page",
-  "grab_cache_page_write_begin|^kv?free$|kfree_skb|^iput$|^iput_final$|^ihold$",
+  "grab_cache_page_write_begin|^kv?free$|kfree_skb|^iput$|^iput_final$|^ihold$|drop_nlink|dput",
+  "mark_buffer_dirty",
   // strings, memory and user copies
   "memcpy|memcmp|memset|memchr|memmove|memdup|strcmp|strncmp|strcpy|strlcpy|strncpy|strscpy|strlen",
   "strstr|strnstr|strnlen|strchr|strdup|strndup|string|pointer|snprintf|scnprintf|kasprintf|kvasprintf",
@@ -39,15 +42,19 @@ const PLUMBING: readonly string[] = [
   "(?:read|write)[bwlq]$|logic_in|logic_out",
   // lists and trees
   "list_add|list_del|list_replace|list_move|list_splice|^rb_|^__rb_|^klist_|xas_(?:start|load|find)",
+  "rhashtable_lookup|extract_(?:user|iter)_to_sg",
   // timers, workqueues and kthreads
   "del_timer|flush_work|__cancel_work_timer|cancel_work_sync|try_to_grab_pending|flush_workqueue",
   "drain_workqueue|destroy_workqueue|queue_work|insert_work|__queue_delayed_work|queue_delayed_work_on",
-  "kthread_stop|debug_object|timer_is_static_object|work_is_static_object",
+  "kthread_stop|debug_object|timer_is_static_object|work_is_static_object|cleanup_srcu_struct",
+  "lock_timer_base|__timer_delete_sync|sk_stop_timer_sync|__mod_timer",
   // device and object teardown
   "kobject_|add_uevent_var|get_device_parent|device_add|device_del|device_unregister|device_destroy",
   "device_release|devres_release_all|device_for_each_child|device_remove_file|sysfs_remove",
   "rollback_registered|unregister_netdev|tty_unregister_device|hwrng_unregister|i2c_del_adapter",
-  "__unregister_client|find_lock_entries|truncate_inode_pages_range",
+  "__unregister_client|^put_device$|find_lock_entries|truncate_inode_pages_range",
+  // USB submission and teardown: a URB's trouble belongs to the driver that made it
+  "dummy_urb_enqueue|usb_kill_urb|usb_kill_anchored_urbs|usb_control_msg|usb_hcd_submit_urb|usb_submit_urb",
   // arm64 fault entry
   "do_(?:kernel|translation)_fault|do_mem_abort|el1_abort|el1h_64_sync(?:_handler)?",
 ];
