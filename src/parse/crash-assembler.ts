@@ -57,6 +57,8 @@ const STACK_START = lineOf(
     "(?:Use-after-free|Out-of-bounds|Invalid) (?:read|write) at .*:",
     "Invalid free of .*:",
     "Corrupted memory at .*:",
+    "Uninit was (?:created|stored to memory) at:",
+    "Local variable \\S+ created at:",
   ],
   "\\s*$",
 );
@@ -65,6 +67,9 @@ const STACK_START = lineOf(
 const LINUX_TEXT = lineOf([
   "[=-]{20,}$",
   "(?:Read|Write) (?:of size|at addr) ",
+  "Bytes? \\d+(?:-\\d+)? of \\d+ (?:is|are) uninitialized",
+  "Memory access of size \\d+ starts at ",
+  "Data copied to user address ",
   "The buggy address ",
   "Memory state around the buggy address",
   "[> ]?[0-9a-f]{16}: [0-9a-f]{2} ",
@@ -338,6 +343,10 @@ export class CrashAssembler {
       parts: new Set(),
       lego: false,
     };
+    if (format.stackAfterHeader) {
+      r.stacks.push(m[0]);
+      r.inTrace = true;
+    }
     this.applyHeader(r, format, m);
     this.reports.set(r.caller, r);
     this.last = r;

@@ -88,6 +88,8 @@ export interface CrashFormat {
   captures?: readonly BodyCapture[];
   /** A one-line report, or one whose header says it all: no call trace is expected. */
   noStack?: true;
+  /** The header opens a stack: its frames follow it with no `Call Trace:` line (KMSAN). */
+  stackAfterHeader?: true;
   /** Why every report of this row is corrupted (a header without its second half...). */
   corrupted?: string;
   /** Kinds of open report a `part` row joins. */
@@ -550,21 +552,36 @@ const LOCKDEP_REPORTS: readonly CrashFormat[] = [
   },
 ];
 
+/** KMSAN's first stack: the one its header opens. */
+const KMSAN_STACK = /^BUG: KMSAN: /;
+
 // --- sanitizers (mm/kasan/report.c, mm/kfence/report.c, kernel/kcsan/report.c, lib/ubsan.c) ------------------
 
 const SANITIZERS: readonly CrashFormat[] = [
   {
-    // mm/kmsan/report.c: `BUG: KMSAN: uninit-value in f+0x.../0x...`; the frames below name the culprit.
+    // mm/kmsan/report.c: `BUG: KMSAN: uninit-value in f+0x.../0x...`, then that function's stack with
+    // no `Call Trace:` line. A URB's infoleak is the driver's that submitted it.
+    kind: "kmsan",
+    type: "crash",
+    role: "start",
+    literals: ["BUG: KMSAN: kernel-usb-infoleak"],
+    header: /^BUG: KMSAN: (kernel-usb-infoleak) in (\S+)/,
+    title: "KMSAN: $1 in {fn}",
+    stackAfterHeader: true,
+    stack: {
+      from: [KMSAN_STACK],
+      skip: /usb_submit_urb|usb_start_wait_urb|usb_bulk_msg|usb_interrupt_msg|usb_control_msg/,
+    },
+  },
+  {
     kind: "kmsan",
     type: "crash",
     role: "start",
     literals: ["BUG: KMSAN: "],
     header: /^BUG: KMSAN: ([\w-]+) in (\S+)/,
     title: "KMSAN: $1 in {fn}",
-    fnGroup: 2,
-    // Its frames follow the header with no `Call Trace:` of their own; the header names the function.
-    stack: { from: ["header"], skip: /kmsan/ },
-    noStack: true,
+    stackAfterHeader: true,
+    stack: { from: [KMSAN_STACK], skip: /alloc_skb|netlink_ack|netlink_rcv_skb/ },
   },
   {
     kind: "kasan",
