@@ -5,14 +5,10 @@ import type { CrashEvent } from "../../parse/events.js";
 import { useModel } from "../hooks/use-model.js";
 import type { UiModel } from "../model.js";
 import { crashOf } from "../select.js";
+import { type Row, Rows } from "./rows.js";
 
 /** Width of a 64-bit register in hex: the usual width of a register cell. */
 const REG_VALUE = 16;
-
-interface Row {
-  key: string;
-  node: ReactNode;
-}
 
 /**
  * The full-screen crash view: the report behind the alert `alertId`, its title and context on top,
@@ -61,13 +57,7 @@ export function CrashView({
     <Box flexDirection="column" width={width} height={height}>
       <Heading width={width} title={crash.title} color={crash.type === "crash" ? "red" : "yellow"} />
       <Text wrap="truncate">{contextLine(crash)}</Text>
-      <Box flexDirection="column" height={bodyHeight}>
-        {shown.map((r) => (
-          <Box key={r.key} height={1}>
-            {r.node}
-          </Box>
-        ))}
-      </Box>
+      <Rows rows={shown} height={bodyHeight} />
       <Text dimColor wrap="truncate">
         ↑↓ PgUp PgDn scroll · Esc back{where}
       </Text>

@@ -1,13 +1,8 @@
 import { Box, Text } from "ink";
-import type { ReactNode } from "react";
 import type { ProfileEvent } from "../../parse/events.js";
 import { useModel } from "../hooks/use-model.js";
 import { compareProfiles, type ProfileRowChange, profileHistoryOf } from "../profile-history.js";
-
-interface Row {
-  key: string;
-  node: ReactNode;
-}
+import { type Row, Rows } from "./rows.js";
 
 /**
  * The full-screen profile view: each node's latest Kernel Profile Points table, with the change of
@@ -40,13 +35,7 @@ export function ProfileView({ width, height }: { width: number; height: number }
       <Text dimColor wrap="truncate">
         {`─ Kernel Profile Points ${"─".repeat(Math.max(0, width - 25))}`}
       </Text>
-      <Box flexDirection="column" height={bodyHeight}>
-        {shown.map((r) => (
-          <Box key={r.key} height={1}>
-            {r.node}
-          </Box>
-        ))}
-      </Box>
+      <Rows rows={shown} height={bodyHeight} />
       <Text dimColor wrap="truncate">
         p or Esc back
       </Text>
