@@ -5,8 +5,8 @@ import type { Config } from "./config/schema.js";
 import type { CrashKnowledge } from "./crash/knowledge.js";
 import type { CrashEntry } from "./crash/store.js";
 import { SEVERITIES, type Severity } from "./engine/alerts.js";
-import type { LiveHooks } from "./headless/live.js";
 import type { LiveNode } from "./live/monitor.js";
+import type { LiveHooks } from "./live/watch.js";
 
 // Every command loads what it needs when it runs: a `scan` then starts without the YAML and schema
 // libraries, the SSH and serial stacks or the screen, which took longer to load than 10 MB of log to scan.

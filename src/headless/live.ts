@@ -1,46 +1,22 @@
 import type { Writable } from "node:stream";
-import {
-  type CrashKnowledge,
-  type CrashNotes,
-  type DumpEvent,
-  describeNotes,
-  dumpTitle,
-  withNotes,
-} from "../crash/knowledge.js";
+import { type CrashNotes, type DumpEvent, describeNotes, dumpTitle, withNotes } from "../crash/knowledge.js";
 import { type Alert, type AlertChange, type Severity, severityRank } from "../engine/alerts.js";
-import type { Thresholds } from "../engine/thresholds.js";
 import { type LiveNode, Monitor, type NodeStatus } from "../live/monitor.js";
-import { Pipeline, type PipelineOptions } from "../pipeline.js";
+import { type WatchOptions, watchPipelineOptions } from "../live/watch.js";
+import { Pipeline } from "../pipeline.js";
 import { alertJson } from "./json.js";
 import { summary } from "./summary.js";
 
-/** Options of {@link runHeadless}. */
-export interface HeadlessOptions {
+/** Options of {@link runHeadless}; its `knowledge` is printed after the crash's alert. */
+export interface HeadlessOptions extends WatchOptions {
   json: boolean;
   failOn?: Severity;
-  thresholds?: Partial<Thresholds>;
-  roles?: Record<string, "P" | "M" | "S">;
   stdout: Writable;
   stderr: Writable;
   /** Resolves when the user asks to stop (SIGINT, SIGTERM). */
   stopRequested: Promise<void>;
   /** The clock tick, ms. */
   tickMs?: number;
-  /** More hooks on the same pipeline and monitor (a recorder, alert hooks). */
-  hooks?: LiveHooks;
-  /** Symbolizes crashes and keeps their history: what it learns is printed after the crash's alert. */
-  knowledge?: CrashKnowledge;
-}
-
-/** Hooks a caller adds to a live watch: the pipeline's and the monitor's. */
-export interface LiveHooks {
-  onChunk?: PipelineOptions["onChunk"];
-  onIdle?: PipelineOptions["onIdle"];
-  onReconnect?: PipelineOptions["onReconnect"];
-  onAlert?: PipelineOptions["onAlert"];
-  onStatus?: (s: NodeStatus) => void;
-  /** The pipeline, before any source starts (metrics read its engine). */
-  onStart?: (pipeline: Pipeline) => void;
 }
 
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
@@ -57,12 +33,7 @@ export async function runHeadless(nodes: readonly LiveNode[], o: HeadlessOptions
   });
   let code = 0;
   const pipeline = new Pipeline({
-    thresholds: o.thresholds,
-    roles: o.roles,
-    dedupReplays: true,
-    onChunk: o.hooks?.onChunk,
-    onIdle: o.hooks?.onIdle,
-    onReconnect: o.hooks?.onReconnect,
+    ...watchPipelineOptions(o),
     onEvent: (e) => {
       o.knowledge?.offer(e);
     },

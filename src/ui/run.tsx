@@ -1,24 +1,18 @@
 import { render } from "ink";
 import type { CrashKnowledge } from "../crash/knowledge.js";
 import type { Thresholds } from "../engine/thresholds.js";
-import type { LiveHooks } from "../headless/live.js";
 import { type LiveNode, Monitor } from "../live/monitor.js";
+import { type WatchOptions, watchPipelineOptions } from "../live/watch.js";
 import { Pipeline } from "../pipeline.js";
 import { replaySession } from "../record/replay.js";
 import { App } from "./app.js";
 import { ModelContext } from "./hooks/use-model.js";
 import { UiModel } from "./model.js";
 
-/** Options of {@link runTui}. */
-export interface TuiOptions {
-  thresholds?: Partial<Thresholds>;
-  roles?: Record<string, "P" | "M" | "S">;
+/** Options of {@link runTui}; the crash view shows what its `knowledge` learnt. */
+export interface TuiOptions extends WatchOptions {
   /** Ring the bell on a new critical alert. */
   bell?: boolean;
-  /** More hooks on the same pipeline and monitor (a recorder, alert hooks). */
-  hooks?: LiveHooks;
-  /** Symbolizes crashes and keeps their history; the crash view shows what it learnt. */
-  knowledge?: CrashKnowledge;
 }
 
 // The alternate screen keeps the user's scrollback intact and is left on every way out.
@@ -32,12 +26,7 @@ const LEAVE_SCREEN = "\u001b[?1049l";
 export async function runTui(nodes: readonly LiveNode[], o: TuiOptions = {}): Promise<number> {
   let model: UiModel | null = null;
   const pipeline = new Pipeline({
-    thresholds: o.thresholds,
-    roles: o.roles,
-    dedupReplays: true,
-    onChunk: o.hooks?.onChunk,
-    onIdle: o.hooks?.onIdle,
-    onReconnect: o.hooks?.onReconnect,
+    ...watchPipelineOptions(o),
     onLine: (l) => model?.onLine(l),
     onEvent: (e) => {
       model?.onEvent(e);
