@@ -54,7 +54,11 @@ const ROWS: readonly Row[] = [
         : { what: "qp-built", peer: Number(m[1]), detail: m[2] },
   },
   {
-    re: new RegExp(`${FIT}\\s*\\.\\.\\. Node \\[\\s*(\\d+)\\] Joined\\.(?:.*nr_joined_nodes (\\d+))?`),
+    // HEAD: ` ... Node [%2d] Joined. addr %p rkey %d nr_joined_nodes %d`. Mid-2018 fit_poll_cq printed
+    // ` .. Node [%2d] Joined. Remote addr %p, rkey %d, num_recvd_rdma_ring_mrs %d` (two dots).
+    re: new RegExp(
+      `${FIT}\\s*\\.{2,3} Node \\[\\s*(\\d+)\\] Joined\\.(?:.*(?:nr_joined_nodes|num_recvd_rdma_ring_mrs) (\\d+))?`,
+    ),
     build: (m) =>
       m[2] === undefined
         ? { what: "node-joined", peer: Number(m[1]) }
@@ -98,6 +102,13 @@ const ROWS: readonly Row[] = [
   {
     // The node number names the bad table entry, not this node.
     re: new RegExp(`${FIT}\\s*((?:Empty|Wrong|Duplicated) hostname .*?on node \\d+)\\s*$`),
+    build: (m) => ({ what: "network-config", detail: m[1]! }),
+  },
+  {
+    // fit_establish_conn(): the port's LID is not the one the node table gives this node. One printk
+    // whose lines after the first are unstamped `*** ...`; this is the one that says what is wrong.
+    // The node then halts (hlt()), so its boot stops here and its peers never see it join.
+    re: new RegExp(`${FIT}\\*{3}\\s+(Current LID: \\d+\\. Table LID: \\d+\\.)`),
     build: (m) => ({ what: "network-config", detail: m[1]! }),
   },
   {
@@ -146,6 +157,7 @@ export const bootFamily: LineFamily = {
     "Processor LLC Configurations:",
     "Scheduler is up and running",
     " hostname ",
+    "Table LID: ",
     "Please check your network config!",
   ],
   parse(line: LogLine, base: EventBase): BootEvent | null {

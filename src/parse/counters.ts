@@ -34,8 +34,10 @@ const RUNS: readonly RunFormat[] = [
     first: (msg) => NAMED.exec(msg)?.[1] === "nr_pgfault",
     firstIsRow: true,
     row: NAMED,
-    // April's table ended at `nr_mremap_pset_diff`, HEAD's at `nr_pcache_pee_free_kmalloc`.
-    last: ["nr_mremap_pset_diff", "nr_pcache_pee_free_kmalloc"],
+    // HEAD's table (managers/processor/pcache/stat.c) ends at `nr_pcache_pee_free_kmalloc`. April's
+    // ended at `nr_mremap_pset_diff`, but HEAD prints eight more rmap/pee counters after that name, so
+    // it cannot close a run: April's run ends at the first line after it that is no counter.
+    last: ["nr_pcache_pee_free_kmalloc"],
     repeats: false,
   },
   {

@@ -33,13 +33,29 @@ const FIT_ERR_ROWS: readonly Row[] = [
   },
   { re: /^wc\.status: (.+)$/, build: (m) => ({ kind: "wc-status", status: m[1]! }) },
   { re: /^poll_cq error: (-?\d+)/, build: (m) => ({ kind: "poll-failed", code: Number(m[1]) }) },
-  { re: /^Fail to poll send_cq\. Err: (-?\d+)/, build: (m) => ({ kind: "poll-failed", code: Number(m[1]) }) },
+  {
+    // `Err: %d` in the plain send-CQ poll; `err=%d` in its CONFIG_FIT_BATCH_POLL_SEND_CQ twin
+    // (fit_internal_poll_sendcq).
+    re: /^Fail to poll send_cq\. (?:Err: |err=)(-?\d+)/,
+    build: (m) => ({ kind: "poll-failed", code: Number(m[1]) }),
+  },
+  {
+    // fit_send_message_sge(), which sends the ring MRs to the other nodes at boot.
+    re: /^Fail to poll CQ\. ret=(-?\d+)/,
+    build: (m) => ({ kind: "poll-failed", code: Number(m[1]) }),
+  },
+  {
+    re: /^Fail to post\. ret=(-?\d+)/,
+    build: (m) => ({ kind: "fit-error", code: Number(m[1]), detail: m[0] }),
+  },
   {
     re: /^conn_id: (\d+) Unknown wc\.opcode: (-?\d+)/,
     build: (m) => ({ kind: "fit-error", connection: Number(m[1]), opcode: Number(m[2]), detail: m[0] }),
   },
   {
-    re: /^Fail to post recv conn_id: (\d+)/,
+    // fit_post_receives_message() says `post_recv conn_id: %d, i: %d, depth: %d`; the socket
+    // twin sock_post_receives_message() says `post recv conn_id: %d`. Both WARN_ON(1) after it.
+    re: /^Fail to post[ _]recv conn_id: (\d+)/,
     build: (m) => ({ kind: "fit-error", connection: Number(m[1]), detail: m[0] }),
   },
   {
@@ -84,6 +100,39 @@ const ROWS: readonly Row[] = [
   {
     re: new RegExp(`${FIT}(\\w+): connection (\\d+) Recv weird event as (-?\\d+)`),
     build: (m) => ({ kind: "weird-event", fn: m[1]!, connection: Number(m[2]), opcode: Number(m[3]) }),
+  },
+  {
+    // A post to a QP refused (queue full, QP in a bad state): pr_info_once + WARN_ON_ONCE in
+    // fit_send_message_with_rdma_write_with_imm_request() at HEAD, so once per boot.
+    re: new RegExp(`${FIT}Fail to post send to con:(\\d+) ret:(-?\\d+)`),
+    build: (m) => ({
+      kind: "fit-error",
+      connection: Number(m[1]),
+      code: Number(m[2]),
+      detail: m[0].replace(/^fit: ?/, ""),
+    }),
+  },
+  {
+    // The same refusal before fit_err (2018): `%s: send fail %d ret %d` (connection, return value),
+    // and the older `%s: send fail %d` of the RDMA read/write path. The socket twin
+    // sock_send_message_with_rdma_imm() prints the target node instead of a connection. Whole line
+    // only: prose that says "send fail" is not this.
+    re: new RegExp(`${FIT}(\\w+): send fail (\\d+)(?: ret (-?\\d+))?\\s*$`),
+    build: (m) => {
+      const f: Fields = { kind: "fit-error", fn: m[1]!, detail: `send fail ${m[2]}` };
+      if (m[1]!.startsWith("sock_")) f.destNode = Number(m[2]);
+      else f.connection = Number(m[2]);
+      if (m[3] !== undefined) f.code = Number(m[3]);
+      return f;
+    },
+  },
+  {
+    // The recv-CQ poller's errors between the April strings and fit_err (2018-08 to 09-05): plain
+    // pr_err, no function or CPU. HEAD prints the same checks through fit_err (FIT_ERR_ROWS).
+    re: new RegExp(
+      `${FIT}(Wrong index: -?\\d+|Unknown wc\\[i\\]\\.ex\\.imm_data: \\S+|Unknown wc_flags \\S+)\\s*$`,
+    ),
+    build: (m) => ({ kind: "fit-error", detail: m[1]! }),
   },
   {
     re: new RegExp(`${FIT}Error: cannot find qp number (\\d+)`),
@@ -156,7 +205,14 @@ export const ibErrorFamily: LineFamily = {
     "Unknown wc.",
     "Wrong index: ",
     "Fail to post recv",
+    "Fail to post_recv",
+    "Fail to post send to con:",
+    "Fail to post. ret=",
+    ": send fail ",
     "Fail to poll send_cq",
+    "Fail to poll CQ. ret=",
+    "Unknown wc[i].ex.imm_data",
+    "Unknown wc_flags ",
     " syndrome ",
     "local QP operation err",
     "CQ_ERROR CQ ",

@@ -81,8 +81,10 @@ const ROWS: readonly Row[] = [
     build: (m) => abort("pcache", m),
   },
   {
-    // The faulting address comes last, after the victim counts: `... fault_uva: 0x7fff...`.
-    re: /^#?\s*CPU(\d+) PID(\d+) Abort victim alloc \((\d+)ms\)(?:.* fault_uva:\s*(\S+))?/,
+    // The faulting address comes last, after the victim counts: `... fault_uva: 0x7fff...`. An earlier
+    // victim.c printed `CPU%d PID:%d Abort victim alloc (%ums) nr_usable_victims: %d req from
+    // pset:%p, pset_idx:%lu, nr_lru:%d`: a colon after PID and no address.
+    re: /^#?\s*CPU(\d+) PID:?(\d+) Abort victim alloc \((\d+)ms\)(?:.* fault_uva:\s*(\S+))?/,
     build: (m) => abort("victim", m),
   },
 ];

@@ -3,8 +3,10 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { bootFamily } from "../../src/parse/boot.js";
+import type { ParsedEvent } from "../../src/parse/events.js";
 import { baseOf } from "../../src/parse/family.js";
-import { body, line, parseLines, seedNotes } from "../helpers.js";
+import { NodeParser } from "../../src/parse/parser.js";
+import { body, line, lines, parseLines, seedNotes } from "../helpers.js";
 
 const SEED = new URL("../fixtures/seed/", import.meta.url);
 
@@ -108,6 +110,39 @@ describe("boot family (F1)", () => {
     assert.deepEqual(
       one("[   50.949680] fit:  ... Node [ 1] Joined. addr 00000007df800000 rkey 69120 nr_joined_nodes 1"),
       { type: "boot", what: "node-joined", peer: 1, detail: "1 joined" },
+    );
+  });
+
+  it('mid-2018 join: " .. Node [%2d] Joined. Remote addr %p, rkey %d, num_recvd_rdma_ring_mrs %d"', () => {
+    // fit_poll_cq() in net/lego/fit_internal.c before fit_poll_recv_cq(): pr_crit, two dots.
+    assert.deepEqual(
+      one(
+        "[   50.949680]  .. Node [ 1] Joined. Remote addr ffff88207c000000, rkey 69120, num_recvd_rdma_ring_mrs 1",
+      ),
+      { type: "boot", what: "node-joined", peer: 1, detail: "1 joined" },
+    );
+  });
+
+  it("the LID mismatch banner of fit_establish_conn() is a network-config error, through the parser", () => {
+    // pr_info("\n***\n*** ERROR\n*** Current LID: %d. Table LID: %d.\n*** Other machine will fail to
+    // connect.\n*** Please update the table to use the latest LID.\n***\n"), then hlt(). With the
+    // `fit: ` prefix the first line holds only `fit:`, which also opens the lost-CQE banner block.
+    const text = [
+      "[   11.902301] fit: ",
+      "***",
+      "*** ERROR",
+      "*** Current LID: 17. Table LID: 29.",
+      "*** Other machine will fail to connect.",
+      "*** Please update the table to use the latest LID.",
+      "***",
+    ].join("\n");
+    const evs: ParsedEvent[] = [];
+    const p = new NodeParser("T", (e) => evs.push(e));
+    for (const l of lines(text)) p.push(l);
+    p.flush();
+    assert.deepEqual(
+      evs.map((e) => [e.line, body(e)]),
+      [[4, { type: "boot", what: "network-config", detail: "Current LID: 17. Table LID: 29." }]],
     );
   });
 

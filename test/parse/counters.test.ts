@@ -47,12 +47,72 @@ describe("pcache event counters (F20, `%s: %lu`)", () => {
     assert.equal(dumps(seed("b08.log"))[0]!.values.nr_pcache_fill_from_memory, 786515n);
   });
 
-  it("April's run closes at its last name, `nr_mremap_pset_diff`", () => {
+  it("April's run, which ends at `nr_mremap_pset_diff`, closes at the next line that is no counter", () => {
     const { feeds, events } = drive(
-      stamped(["nr_pgfault: 7", "nr_clflush: 3", "nr_mremap_pset_diff: 0", "nr_other: 1"]),
+      stamped(["nr_pgfault: 7", "nr_clflush: 3", "nr_mremap_pset_diff: 0", "Kernel Profile Points"]),
     );
-    assert.deepEqual(feeds, ["take", "done"]);
+    assert.deepEqual(feeds, ["take", "take", "end"]);
     assert.deepEqual(events[0]!.values, { nr_pgfault: 7n, nr_clflush: 3n, nr_mremap_pset_diff: 0n });
+  });
+
+  it("HEAD's whole table, whose rmap/pee counters follow `nr_mremap_pset_diff`, is one dump", () => {
+    // pcache_event_text[] in managers/processor/pcache/stat.c, printed by print_pcache_events() as
+    // "%s: %lu\n": 48 names, `nr_mremap_pset_diff` is the 40th.
+    const names = [
+      "nr_pgfault",
+      "nr_pgfault_code",
+      "nr_clflush",
+      "nr_clflush_clean_skipped",
+      "nr_clflush_fail",
+      "nr_clflush_piggyback_fallback",
+      "nr_pgfault_wp",
+      "nr_pgfault_wp_cow",
+      "nr_pgfault_wp_reuse",
+      "nr_pgfault_due_to_concurrent_eviction",
+      "nr_pcache_fill_zerofill",
+      "nr_pcache_fill_from_memory",
+      "nr_pcache_fill_from_memory_piggyback",
+      "nr_pcache_fill_from_memory_piggyback_fallback",
+      "nr_pcache_fill_from_victim",
+      "nr_pcache_eviction_triggered",
+      "nr_pcache_eviction_eagain_freeable",
+      "nr_pcache_eviction_eagain_concurrent",
+      "nr_pcache_eviction_failure_find",
+      "nr_pcache_eviction_failure_evict",
+      "nr_pcache_eviction_succeed",
+      "nr_pset_list_lookup",
+      "nr_pset_list_hit",
+      "nr_victim_lookup",
+      "nr_victim_hit",
+      "nr_victim_eviction_triggered",
+      "nr_victim_eviction_eagain",
+      "nr_victim_eviction_succeed",
+      "nr_victim_prepare_insert",
+      "nr_victim_finish_insert",
+      "nr_victim_flush_submitted_clean",
+      "nr_victim_flush_submitted_dirty",
+      "nr_victim_flush_finished_dirty",
+      "nr_victim_flush_async_run",
+      "nr_victim_flush_sync",
+      "nr_sweep_run",
+      "nr_sweep_nr_pset",
+      "nr_sweep_nr_moved_pcm",
+      "nr_mremap_pset_same",
+      "nr_mremap_pset_diff",
+      "nr_pcache_rmap_alloc",
+      "nr_pcache_rmap_alloc_kmalloc",
+      "nr_pcache_rmap_free",
+      "nr_pcache_rmap_free_kmalloc",
+      "nr_pcache_pee_alloc",
+      "nr_pcache_pee_alloc_kmalloc",
+      "nr_pcache_pee_free",
+      "nr_pcache_pee_free_kmalloc",
+    ];
+    const { feeds, events } = drive(stamped(names.map((n, i) => `${n}: ${i}`)));
+    assert.equal(feeds.length, 47);
+    assert.equal(feeds.at(-1), "done");
+    assert.equal(Object.keys(events[0]!.values).length, 48);
+    assert.equal(events[0]!.values.nr_pcache_rmap_alloc, 40n);
   });
 
   it("HEAD's run, cumulative past 2^53, closes at `nr_pcache_pee_free_kmalloc`", () => {

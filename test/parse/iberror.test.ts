@@ -176,11 +176,110 @@ describe("IB error family, HEAD fit_err (F7)", () => {
     );
   });
 
+  it('fit_post_receives_message(): "Fail to post_recv conn_id: %d, i: %d, depth: %d"', () => {
+    // HEAD net/lego/fit_internal.c: the main poster says `post_recv`, its socket twin `post recv`.
+    assert.deepEqual(
+      one(
+        "[ 1234.000000] fit: fit_post_receives_message()-370 CPU 5 Fail to post_recv conn_id: 9, i: 3, depth: 128",
+      ),
+      {
+        type: "ib_error",
+        kind: "fit-error",
+        connection: 9,
+        detail: "Fail to post_recv conn_id: 9",
+        fn: "fit_post_receives_message",
+        cpu: 5,
+      },
+    );
+  });
+
+  it('"Fail to poll send_cq. err=%d" (batched send-CQ poll) and fit_send_message_sge()\'s "Fail to post. ret=%d", "Fail to poll CQ. ret=%d"', () => {
+    // fit_internal_poll_sendcq() with CONFIG_FIT_BATCH_POLL_SEND_CQ; fit_send_message_sge() at boot.
+    assert.deepEqual(
+      one("[ 1234.000000] fit: fit_internal_poll_sendcq()-850 CPU 7 Fail to poll send_cq. err=-22"),
+      {
+        type: "ib_error",
+        kind: "poll-failed",
+        code: -22,
+        fn: "fit_internal_poll_sendcq",
+        cpu: 7,
+      },
+    );
+    assert.deepEqual(one("[   40.100000] fit: fit_send_message_sge()-2510 CPU 0 Fail to post. ret=-12"), {
+      type: "ib_error",
+      kind: "fit-error",
+      code: -12,
+      detail: "Fail to post. ret=-12",
+      fn: "fit_send_message_sge",
+      cpu: 0,
+    });
+    assert.deepEqual(one("[   40.100000] fit: fit_send_message_sge()-2516 CPU 0 Fail to poll CQ. ret=-22"), {
+      type: "ib_error",
+      kind: "poll-failed",
+      code: -22,
+      fn: "fit_send_message_sge",
+      cpu: 0,
+    });
+  });
+
   it("other fit_err messages (F6's) are not this family's", () => {
     assert.equal(
       direct("[ 1234.000000] fit: ibapi_send_reply()-2470 CPU 3 BUG: NULL addr. Caller: foo+0x1/0x2"),
       null,
     );
+  });
+});
+
+describe("IB error family, refused posts and the 2018 poller's plain errors", () => {
+  it('"Fail to post send to con:%d ret:%d" (HEAD, pr_info_once before a WARN_ON_ONCE)', () => {
+    // fit_send_message_with_rdma_write_with_imm_request() when ib_post_send() fails.
+    assert.deepEqual(one("[ 1234.000000] fit: Fail to post send to con:14 ret:-12"), {
+      type: "ib_error",
+      kind: "fit-error",
+      connection: 14,
+      code: -12,
+      detail: "Fail to post send to con:14 ret:-12",
+    });
+  });
+
+  it('"%s: send fail %d ret %d" and the older "%s: send fail %d"', () => {
+    // Mid-2018 fit_send_message_with_rdma_write_with_imm_request() (connection, ret) and
+    // sock_send_message_with_rdma_imm() (target node, ret); fit_send_request() has no ret.
+    assert.deepEqual(
+      one("[ 1234.000000] fit_send_message_with_rdma_write_with_imm_request: send fail 14 ret -12"),
+      {
+        type: "ib_error",
+        kind: "fit-error",
+        fn: "fit_send_message_with_rdma_write_with_imm_request",
+        detail: "send fail 14",
+        connection: 14,
+        code: -12,
+      },
+    );
+    assert.deepEqual(one("[ 1234.000000] sock_send_message_with_rdma_imm: send fail 1 ret -12"), {
+      type: "ib_error",
+      kind: "fit-error",
+      fn: "sock_send_message_with_rdma_imm",
+      detail: "send fail 1",
+      destNode: 1,
+      code: -12,
+    });
+    assert.equal(one("[ 1234.000000] fit_send_request: send fail 13").connection, 13);
+    assert.equal(direct("[ 1234.000000] we saw send fail 13 times"), null);
+  });
+
+  it('"Wrong index: %d", "Unknown wc[i].ex.imm_data: %#lx", "Unknown wc_flags %#lx" as plain pr_err', () => {
+    // fit_poll_cq() between April and fit_err (2018-08/09): no `FUNC()-LINE CPUnn` in front.
+    assert.deepEqual(one("[ 1234.000000] Wrong index: 70"), {
+      type: "ib_error",
+      kind: "fit-error",
+      detail: "Wrong index: 70",
+    });
+    assert.equal(
+      one("[ 1234.000000] Unknown wc[i].ex.imm_data: 0x40000012").detail,
+      "Unknown wc[i].ex.imm_data: 0x40000012",
+    );
+    assert.equal(one("[ 1234.000000] Unknown wc_flags 0x0").detail, "Unknown wc_flags 0x0");
   });
 });
 

@@ -136,6 +136,13 @@ describe("segfault family (F14)", () => {
     });
   });
 
+  it('an earlier victim.c: "CPU%d PID:%d Abort victim alloc (%ums) nr_usable_victims: %d req from pset:%p, pset_idx:%lu, nr_lru:%d"', () => {
+    // victim_alloc_slowpath() before the `fault_uva` wording: a colon after PID, no address.
+    const text =
+      "[ 1234.000000] CPU6 PID:23 Abort victim alloc (20010ms) nr_usable_victims: 0 req from pset:ffff88207e0c1a40, pset_idx:1033, nr_lru:7";
+    assert.deepEqual(one(text), { type: "alloc_abort", what: "victim", cpu: 6, pid: 23, ms: 20010 });
+  });
+
   it("seed b01: word_count-pthr[29] segfault at 0x4e842010, and the bare `0x4e842010` note is not one", () => {
     const evs = parseLines(segfaultFamily, readFileSync(new URL("b01.log", SEED), "utf8"));
     assert.equal(evs.length, 1);
