@@ -1,7 +1,7 @@
 import type { Engine } from "./engine/engine.js";
 import type { ConsoleParser } from "./parse/console.js";
 import { KeyScanner } from "./parse/key-scan.js";
-import { isHostChar, logPrefixEnd } from "./parse/line.js";
+import { logPrefixEnd } from "./parse/line.js";
 import { parserKeys } from "./parse/parser.js";
 import type { FramedLine, LineSink } from "./sources/framer.js";
 
@@ -68,7 +68,8 @@ export class PassOver implements LineSink {
     this.hit = h;
     if (h < hits.length && hits[h]! < end) return false;
     if (!this.stamp(buf, start, end) || this.ts === 0) return false;
-    if (trimmedEnd(buf, this.msgAt, end) - this.msgAt <= this.exactMax) return false;
+    const t = trimmedEnd(buf, this.msgAt, end);
+    if (t - this.msgAt <= this.exactMax || this.shortAfterKernel(buf, this.msgAt, t)) return false;
     if (this.stampInside(buf, start, end)) return false;
     this.count++;
     if (this.ts !== null) this.lastTs = this.ts;
@@ -90,6 +91,22 @@ export class PassOver implements LineSink {
     this.engine.lines(this.node, this.count, this.lastTs, this.arrival, this.lastLine);
     this.count = 0;
     this.lastTs = null;
+  }
+
+  /**
+   * The line ends in ` kernel:` and at most an `exact` message: after the journal's `host kernel: `
+   * (which the text version takes off, see `hostKernelEnd`), the message may be a bare exact one.
+   * Looking at the end of the line only keeps this to a few bytes whatever the line.
+   */
+  private shortAfterKernel(buf: Buffer, from: number, t: number): boolean {
+    for (let d = 0; d <= this.exactMax + 1; d++) {
+      const p = t - d - KERNEL.length;
+      if (p < from) return false;
+      let k = 0;
+      while (k < KERNEL.length && buf[p + k] === KERNEL[k]) k++;
+      if (k === KERNEL.length) return true;
+    }
+    return false;
   }
 
   /**
@@ -149,22 +166,13 @@ export class PassOver implements LineSink {
     if (i < end && buf[i] === 91 /* [ */) i = callerTagEnd(buf, i, end);
     if (i < end && buf[i] === 32) i++;
     this.ts = secs + micros / 1e6;
-    this.msgAt = hostKernelEnd(buf, i, end);
+    this.msgAt = i;
     return true;
   }
 }
 
-const KERNEL = Buffer.from(" kernel:", "latin1");
-
-/** After `host kernel: ` at `i` (the journal's monotonic form), or `i`: `hostKernelEnd` of line.ts. */
-function hostKernelEnd(buf: Buffer, i: number, end: number): number {
-  let j = i;
-  while (j < end && isHostChar(buf[j]!)) j++;
-  if (j === i || j + KERNEL.length > end || buf.compare(KERNEL, 0, KERNEL.length, j, j + KERNEL.length) !== 0)
-    return i;
-  j += KERNEL.length;
-  return j < end && buf[j] === 32 ? j + 1 : j;
-}
+/** ` kernel:`, byte by byte. */
+const KERNEL = [32, 107, 101, 114, 110, 101, 108, 58];
 
 /** After a caller tag `[  T123]` or `[  C1]` at `i`, or `i` itself when there is none. */
 function callerTagEnd(buf: Buffer, i: number, end: number): number {

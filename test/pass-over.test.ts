@@ -2,9 +2,12 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { Engine } from "../src/engine/engine.js";
 import { alertJson, eventJson } from "../src/headless/json.js";
+import { ConsoleParser } from "../src/parse/console.js";
 import { KeyScanner } from "../src/parse/key-scan.js";
 import { parserKeys } from "../src/parse/parser.js";
+import { PassOver } from "../src/pass-over.js";
 import { Pipeline } from "../src/pipeline.js";
 
 /** Everything a front end can see of a run: events, alert changes, and each node's counts and clock. */
@@ -120,6 +123,22 @@ describe("passing over the lines no parser wants", () => {
         assert.deepEqual(observe(chunks, true), observe(chunks, false), `${f} in chunks of ${size}`);
       }
     }
+  });
+});
+
+describe("PassOver", () => {
+  it("reads every line whose message may be a bare exact one, the journal's `host kernel: ` taken off", () => {
+    const pass = new PassOver(new ConsoleParser(() => {}), new Engine());
+    pass.begin("M", null, () => {});
+    const passes = (line: string) => {
+      const b = Buffer.from(line, "latin1");
+      return pass.passOver(b, 0, b.length, 1);
+    };
+    assert.equal(passes("[   12.000000] an ordinary line of the console"), true);
+    assert.equal(passes("[   12.000000] node7 kernel: an ordinary line"), true);
+    assert.equal(passes("[   12.000000] fit:"), false);
+    assert.equal(passes("[   12.000000] node7 kernel: fit:"), false);
+    assert.equal(passes("[   12.000000][  T1] node-7.lab kernel:fit:  "), false);
   });
 });
 

@@ -113,7 +113,7 @@ export function hostKernelEnd(text: string, i: number): number {
 }
 
 /** A character of a host name: a letter, a digit, `.`, `-` or `_`. */
-export function isHostChar(c: number): boolean {
+function isHostChar(c: number): boolean {
   return (
     (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 45 || c === 95
   );
