@@ -39,7 +39,8 @@ function lineOf(parts: readonly string[], tail = ""): RegExp {
 /**
  * Lines that open a stack in a Linux report: the call trace, KASAN's allocation and free stacks,
  * kmemleak's backtrace, lockdep's dependency chain and state stacks, KCSAN's two accesses, KFENCE's
- * access, allocation and free stacks.
+ * access, allocation and free stacks, KMSAN's origins, page_owner's stacks. (KMSAN's first stack has
+ * no line of its own: its header opens it, see `stackAfterHeader`.)
  */
 const STACK_START = lineOf(
   [
@@ -57,11 +58,12 @@ const STACK_START = lineOf(
     "(?:Use-after-free|Out-of-bounds|Invalid) (?:read|write) at .*:",
     "Invalid free of .*:",
     "Corrupted memory at .*:",
+    // KMSAN's origins of the uninitialized value (mm/kmsan/report.c).
     "Uninit was (?:created|stored to memory) at:",
+    "Local variable \\S+ created at:",
     // page_owner's allocation and free stacks under a bad page (mm/page_owner.c).
     "page last allocated via .*",
     "page last free (?:pid \\d+ tgid \\d+ )?stack trace:",
-    "Local variable \\S+ created at:",
   ],
   "\\s*$",
 );

@@ -104,7 +104,7 @@ function stampAt(text: string, start: number): { ts: number; at: number; caller?
  * After `host kernel: ` at `i`, or `i` itself when it is not there: the journal's monotonic form
  * (`journalctl -k -o short-monotonic`) puts the host and `kernel:` after the stamp.
  */
-export function hostKernelEnd(text: string, i: number): number {
+function hostKernelEnd(text: string, i: number): number {
   let j = i;
   for (let c = text.charCodeAt(j); isHostChar(c); c = text.charCodeAt(++j));
   if (j === i || !text.startsWith(" kernel:", j)) return i;

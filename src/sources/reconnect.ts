@@ -127,8 +127,8 @@ export class Reconnector {
 }
 
 /**
- * A source that keeps itself attached: starting, pausing, resuming and stopping are the same for
- * every kind, which says only how to open one connection ({@link open}) and feeds it from
+ * A source that keeps itself attached. Starting, pausing, resuming and stopping are the same for every
+ * kind; a kind says only how to open one connection ({@link open}) and attaches what it reads to
  * {@link latch}, so that a pause holds across reconnects.
  */
 export abstract class ReconnectingSource implements Source {
