@@ -15,6 +15,7 @@ export type RuleName =
   | "ib-error-storm"
   | "crash"
   | "stall"
+  | "ib-port-down"
   | "warning"
   | "segfault"
   | "node-silent"

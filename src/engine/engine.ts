@@ -3,6 +3,7 @@ import type { LogLine } from "../parse/line.js";
 import { type Alert, AlertBook, type AlertChange, type AlertSink } from "./alerts.js";
 import { NodeState } from "./node-state.js";
 import type { RuleContext } from "./rules/context.js";
+import { IbPortRule } from "./rules/ib-port.js";
 import { onCrash, onReboot, onSegfault, onTimeout } from "./rules/incidents.js";
 import { checkSilent, heard } from "./rules/silent.js";
 import { StallRule, stallDetector } from "./rules/stall.js";
@@ -34,6 +35,7 @@ export class Engine {
   private readonly storms = new Map<string, StormWindow>();
   private readonly stalled: StalledRpc;
   private readonly stall: StallRule;
+  private readonly ibPort: IbPortRule;
   private readonly roles: Record<string, "P" | "M" | "S">;
 
   constructor(options: EngineOptions = {}) {
@@ -46,6 +48,7 @@ export class Engine {
     this.ctx = { th, book: this.alerts, nodes: this.nodes };
     this.stalled = new StalledRpc(this.ctx);
     this.stall = new StallRule(this.ctx);
+    this.ibPort = new IbPortRule(this.ctx);
     this.roles = options.roles ?? {};
   }
 
@@ -120,11 +123,13 @@ export class Engine {
         onReboot(this.ctx, n, e);
         this.storms.delete(n.name);
         this.stall.forget(n.name);
+        this.ibPort.forget(n.name);
         break;
       case "boot":
         if (e.cpus !== undefined) n.cpus = e.cpus;
         if (e.nid !== undefined) n.nid = e.nid;
         if (e.version !== undefined) n.version = e.version;
+        if (e.what === "ib-port") this.ibPort.onPort(n, e, t);
         break;
       case "counters":
         n.counters[e.set] = { ...n.counters[e.set], ...e.values };

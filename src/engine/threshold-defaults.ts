@@ -11,4 +11,5 @@ export const DEFAULT_THRESHOLDS = {
   silentSeconds: 0,
   stalledRpcWindowSeconds: 60,
   stallQuietSeconds: 300,
+  ibPortSeconds: 30,
 } satisfies Record<string, number>;

@@ -20,6 +20,8 @@ export const ThresholdsSchema = z
     stalledRpcWindowSeconds: z.number().positive().default(D.stalledRpcWindowSeconds),
     /** A kernel hang (soft lockup, hung task, RCU stall) not reported again for this long is over. */
     stallQuietSeconds: z.number().positive().default(D.stallQuietSeconds),
+    /** An IB port seen down at boot this long keeps the node out of the cluster. */
+    ibPortSeconds: z.number().positive().default(D.ibPortSeconds),
   })
   .strict();
 

@@ -18,6 +18,14 @@ interface Row {
 /** FIT lines gained the `fit: ` prefix on 2018-09-11; older ones have none. */
 const FIT = "^(?:fit: ?)?";
 
+/** `enum ib_port_state` (include/rdma/ib_verbs.h), as `ib_query_port` reports it. */
+export const IB_PORT_STATES = ["NOP", "DOWN", "INIT", "ARMED", "ACTIVE", "ACTIVE_DEFER"] as const;
+export const IB_PORT_ACTIVE = 4;
+
+function portLine(port: number, lid: number, state: number): string {
+  return `port ${port} LID ${lid} state ${state} (${IB_PORT_STATES[state] ?? "unknown"})`;
+}
+
 const ROWS: readonly Row[] = [
   {
     re: /^(?:LegoOS|Linux) version (\S+)(.*)$/,
@@ -45,6 +53,31 @@ const ROWS: readonly Row[] = [
   {
     re: new RegExp(`${FIT}Please wait for enough IB MAD \\(number: (\\d+)\\)`),
     build: (m) => ({ what: "mad-wait", detail: `${m[1]} MADs` }),
+  },
+  {
+    // FIT's IB set-up queries its port until the subnet manager makes it ACTIVE, printing the port's
+    // state after every query and again after each one-second wait (`%s() after query CPU%d port: %d
+    // LID: %d state: %d`, then `%s() CPU%d port: ...`). The RDMA_FIT_API copy prefixes its own name.
+    re: /^(?:fit: ?|RDMA_FIT_API: )?\w+\(\) (?:after query )?CPU(\d+) port: (\d+) LID: (\d+) state: (\d+)/,
+    build: (m) => {
+      const [cpu, port, lid, portState] = [m[1], m[2], m[3], m[4]].map(Number) as [
+        number,
+        number,
+        number,
+        number,
+      ];
+      return { what: "ib-port", cpu, port, lid, portState, detail: portLine(port, lid, portState) };
+    },
+  },
+  {
+    // What it prints once the port is ACTIVE.
+    re: /^(?:fit: ?|RDMA_FIT_API: )?Query returned LID: (\d+)/,
+    build: (m) => ({
+      what: "ib-port",
+      lid: Number(m[1]),
+      portState: IB_PORT_ACTIVE,
+      detail: `LID ${m[1]}, port active`,
+    }),
   },
   {
     re: new RegExp(`${FIT}\\*{3}\\s+Successfully built QP for node\\s+(\\d+)(?:\\s+\\[(.*)\\])?`),
@@ -158,6 +191,7 @@ export const bootFamily: LineFamily = {
     "Scheduler is up and running",
     " hostname ",
     "Table LID: ",
+    " LID: ",
     "Please check your network config!",
   ],
   parse(line: LogLine, base: EventBase): BootEvent | null {

@@ -193,6 +193,7 @@ export interface BootEvent extends EventBase {
     | "fit-id"
     | "fit-node"
     | "mad-wait"
+    | "ib-port"
     | "qp-built"
     | "node-joined"
     | "fit-ready"
@@ -209,7 +210,7 @@ export interface BootEvent extends EventBase {
   nid?: number;
   /** The other node of a `qp-built` or `node-joined` line. */
   peer?: number;
-  /** The CPU of a `pinned` thread or a `worker-up` thpool worker. */
+  /** The CPU of a `pinned` thread, a `worker-up` thpool worker or an `ib-port` query. */
   cpu?: number;
   /** The thread of a `pinned` or `worker-up` line (`thpool-worker0`, `recvpollcq`). */
   thread?: string;
@@ -219,6 +220,10 @@ export interface BootEvent extends EventBase {
   worker?: number;
   cpus?: number;
   version?: string;
+  /** An `ib-port` line: the IB port queried, its LID and its state (`enum ib_port_state`, 4 is ACTIVE). */
+  port?: number;
+  lid?: number;
+  portState?: number;
   detail?: string;
 }
 

@@ -33,6 +33,33 @@ describe("boot family (F1)", () => {
     assert.equal(linux.version, "3.11.1");
   });
 
+  it('ib-port: "%s() [after query ]CPU%d port: %d LID: %d state: %d" and "Query returned LID: %d"', () => {
+    assert.deepEqual(one("[    3.100000] fit: lego_ib_init() after query CPU0 port: 1 LID: 0 state: 2"), {
+      type: "boot",
+      what: "ib-port",
+      cpu: 0,
+      port: 1,
+      lid: 0,
+      portState: 2,
+      detail: "port 1 LID 0 state 2 (INIT)",
+    });
+    assert.equal(
+      one("[    4.100000] lego_ib_init() CPU3 port: 1 LID: 0 state: 1").detail,
+      "port 1 LID 0 state 1 (DOWN)",
+    );
+    const rdma = one(
+      "[   12.000000] RDMA_FIT_API: _initalize_struct() after query CPU2 port: 1 LID: 9 state: 4",
+    );
+    assert.equal(rdma.portState, 4);
+    assert.deepEqual(one("[    5.100000] fit: Query returned LID: 17"), {
+      type: "boot",
+      what: "ib-port",
+      lid: 17,
+      portState: 4,
+      detail: "LID 17, port active",
+    });
+  });
+
   it('cmdline: "Command line: %s"', () => {
     assert.deepEqual(one("[    0.000000] Command line: console=ttyS1,115200 earlyprintk=serial"), {
       type: "boot",

@@ -25,11 +25,11 @@ const LEGEND =
   "whether one is in its handler, and their recent history. Alerts lists what the watchdog raised, " +
   "firing first and newest first, coloured by severity (critical red, error magenta, warning yellow, " +
   "info dim); an acknowledged alert hides until its count changes. Log is the consoles' tail, lines " +
-  "that start an event marked by their severity. The rules (defaults; a config file changes them): " +
-  "worker-stuck, a worker in its handler without progress for 20 s or the kernel's own report; " +
+  "that start an event marked by their severity. The rules (defaults; a config changes them): " +
+  "worker-stuck, a worker in its handler with no progress for 20 s or the kernel's report; " +
   "queue-growth, 4 or more requests queued for 5 s; rpc-timeout, an RPC without reply; " +
   "ib-error-storm, 5 IB errors within 10 s; crash and warning, a kernel report (Enter shows it); " +
-  "stall, a lockup, hung task or RCU stall; " +
+  "stall, a lockup, hung task or RCU stall; ib-port-down, IB port down 30 s at boot; " +
   "segfault, a user program's fault; reboot; node-silent, no line for a set time (off by default); " +
   "stalled-rpc, a timeout on one node while another node's worker was stuck.";
 
