@@ -60,13 +60,17 @@ const ROWS: readonly Row[] = [
     // LID: %d state: %d`, then `%s() CPU%d port: ...`). The RDMA_FIT_API copy prefixes its own name.
     re: /^(?:fit: ?|RDMA_FIT_API: )?\w+\(\) (?:after query )?CPU(\d+) port: (\d+) LID: (\d+) state: (\d+)/,
     build: (m) => {
-      const [cpu, port, lid, portState] = [m[1], m[2], m[3], m[4]].map(Number) as [
-        number,
-        number,
-        number,
-        number,
-      ];
-      return { what: "ib-port", cpu, port, lid, portState, detail: portLine(port, lid, portState) };
+      const port = Number(m[2]);
+      const lid = Number(m[3]);
+      const portState = Number(m[4]);
+      return {
+        what: "ib-port",
+        cpu: Number(m[1]),
+        port,
+        lid,
+        portState,
+        detail: portLine(port, lid, portState),
+      };
     },
   },
   {
@@ -190,7 +194,7 @@ export const bootFamily: LineFamily = {
     "Processor LLC Configurations:",
     "Scheduler is up and running",
     " hostname ",
-    "Table LID: ",
+    // Also the LID-mismatch banner's `Table LID: `.
     " LID: ",
     "Please check your network config!",
   ],
