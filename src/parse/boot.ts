@@ -1,5 +1,5 @@
 import type { BootEvent, EventBase } from "./events.js";
-import { eventOf, type LineFamily } from "./family.js";
+import { eventOf, type FieldsOf, type FormatRow, firstRow, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -8,12 +8,9 @@ import type { LogLine } from "./line.js";
  * and an anchor keeps prose that merely quotes them (developer notes) from counting.
  */
 
-type Fields = Omit<BootEvent, keyof EventBase | "type">;
+type Fields = FieldsOf<BootEvent>;
 
-interface Row {
-  re: RegExp;
-  build(m: RegExpExecArray): Fields;
-}
+type Row = FormatRow<Fields>;
 
 /** FIT lines gained the `fit: ` prefix on 2018-09-11; older ones have none. */
 const FIT = "^(?:fit: ?)?";
@@ -199,11 +196,7 @@ export const bootFamily: LineFamily = {
     "Please check your network config!",
   ],
   parse(line: LogLine, base: EventBase): BootEvent | null {
-    const msg = line.msg;
-    for (const row of ROWS) {
-      const m = row.re.exec(msg);
-      if (m) return eventOf<BootEvent>(base, "boot", row.build(m));
-    }
-    return null;
+    const fields = firstRow(ROWS, line.msg);
+    return fields ? eventOf<BootEvent>(base, "boot", fields) : null;
   },
 };

@@ -1,5 +1,5 @@
 import type { CorruptionEvent, EventBase } from "./events.js";
-import { eventOf, hex, type LineFamily } from "./family.js";
+import { eventOf, type FieldsOf, type FormatRow, firstRow, hex, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -8,12 +8,9 @@ import type { LogLine } from "./line.js";
  * context, not events.
  */
 
-type Fields = Omit<CorruptionEvent, keyof EventBase | "type">;
+type Fields = FieldsOf<CorruptionEvent>;
 
-interface Row {
-  re: RegExp;
-  build(m: RegExpExecArray): Fields | null;
-}
+type Row = FormatRow<Fields>;
 
 const ROWS: readonly Row[] = [
   {
@@ -37,13 +34,7 @@ export const corruptionFamily: LineFamily = {
   name: "corruption",
   keys: [": bad pte ", ": bad pmd ", ": bad pud ", ": bad pgd ", " dumped because: "],
   parse(line: LogLine, base: EventBase): CorruptionEvent | null {
-    const msg = line.msg;
-    for (const row of ROWS) {
-      const m = row.re.exec(msg);
-      if (!m) continue;
-      const fields = row.build(m);
-      if (fields) return eventOf<CorruptionEvent>(base, "corruption", fields);
-    }
-    return null;
+    const fields = firstRow(ROWS, line.msg);
+    return fields ? eventOf<CorruptionEvent>(base, "corruption", fields) : null;
   },
 };

@@ -48,7 +48,24 @@ export function baseOf(line: LogLine): EventBase {
 }
 
 /** An event's own fields: everything but the base and the type. */
-type FieldsOf<E extends ParsedEvent> = Omit<E, keyof EventBase | "type">;
+export type FieldsOf<E extends ParsedEvent> = Omit<E, keyof EventBase | "type">;
+
+/** One format of a line family: its regex, and the fields a match gives (null: not this one after all). */
+export interface FormatRow<F> {
+  re: RegExp;
+  build(m: RegExpExecArray): F | null;
+}
+
+/** The fields the first row that matches `msg` and accepts the match gives, in table order. */
+export function firstRow<F>(rows: readonly FormatRow<F>[], msg: string): F | null {
+  for (const row of rows) {
+    const m = row.re.exec(msg);
+    if (!m) continue;
+    const f = row.build(m);
+    if (f) return f;
+  }
+  return null;
+}
 
 /**
  * The event `{ ...base, type, ...fields }`, with its keys in that order (the order `scan --json`

@@ -1,5 +1,5 @@
 import type { EventBase, HandlerErrorEvent } from "./events.js";
-import { eventOf, hex, type LineFamily } from "./family.js";
+import { eventOf, type FieldsOf, type FormatRow, firstRow, hex, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -9,12 +9,9 @@ import type { LogLine } from "./line.js";
  * line: anything longer is prose that mentions them.
  */
 
-type Fields = Omit<HandlerErrorEvent, keyof EventBase | "type">;
+type Fields = FieldsOf<HandlerErrorEvent>;
 
-interface Row {
-  re: RegExp;
-  build(m: RegExpExecArray): Fields | null;
-}
+type Row = FormatRow<Fields>;
 
 const ROWS: readonly Row[] = [
   {
@@ -41,13 +38,7 @@ export const handlerErrorFamily: LineFamily = {
   name: "handler_error",
   keys: ["Unknown: opcode: ", "src_nid:", "fail to find vma", "not a stack", "fail to expand stack"],
   parse(line: LogLine, base: EventBase): HandlerErrorEvent | null {
-    const msg = line.msg;
-    for (const row of ROWS) {
-      const m = row.re.exec(msg);
-      if (!m) continue;
-      const fields = row.build(m);
-      if (fields) return eventOf<HandlerErrorEvent>(base, "handler_error", fields);
-    }
-    return null;
+    const fields = firstRow(ROWS, line.msg);
+    return fields ? eventOf<HandlerErrorEvent>(base, "handler_error", fields) : null;
   },
 };

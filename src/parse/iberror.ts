@@ -1,5 +1,14 @@
 import type { EventBase, IbErrorEvent } from "./events.js";
-import { type Block, type BlockFamily, eventOf, type Feed, type LineFamily } from "./family.js";
+import {
+  type Block,
+  type BlockFamily,
+  eventOf,
+  type Feed,
+  type FieldsOf,
+  type FormatRow,
+  firstRow,
+  type LineFamily,
+} from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -9,12 +18,9 @@ import type { LogLine } from "./line.js";
  * functions (`IP: [<...>] fit_poll_cq+0x4ad/0x510`) never count.
  */
 
-type Fields = Omit<IbErrorEvent, keyof EventBase | "type">;
+type Fields = FieldsOf<IbErrorEvent>;
 
-interface Row {
-  re: RegExp;
-  build(m: RegExpExecArray): Fields | null;
-}
+type Row = FormatRow<Fields>;
 
 /** Every FIT message gained the `fit: ` prefix on 2018-09-11. */
 const FIT = "^(?:fit: ?)?";
@@ -68,17 +74,11 @@ const FIT_ERR_ROWS: readonly Row[] = [
 const FIT_ERR = /^(?:fit: ?)?(\w+)\(\)-\d+ CPU\s*(\d+) (.*)$/;
 
 function fitErr(m: RegExpExecArray): Fields | null {
-  const rest = m[3]!.trimEnd();
-  for (const row of FIT_ERR_ROWS) {
-    const r = row.re.exec(rest);
-    if (!r) continue;
-    const f = row.build(r);
-    if (!f) return null;
-    f.fn = m[1]!;
-    f.cpu = Number(m[2]);
-    return f;
-  }
-  return null;
+  const f = firstRow(FIT_ERR_ROWS, m[3]!.trimEnd());
+  if (!f) return null;
+  f.fn = m[1]!;
+  f.cpu = Number(m[2]);
+  return f;
 }
 
 const ROWS: readonly Row[] = [
@@ -223,14 +223,8 @@ export const ibErrorFamily: LineFamily = {
     "WARNING mad_error",
   ],
   parse(line: LogLine, base: EventBase): IbErrorEvent | null {
-    const msg = line.msg;
-    for (const row of ROWS) {
-      const m = row.re.exec(msg);
-      if (!m) continue;
-      const fields = row.build(m);
-      if (fields) return eventOf<IbErrorEvent>(base, "ib_error", fields);
-    }
-    return null;
+    const fields = firstRow(ROWS, line.msg);
+    return fields ? eventOf<IbErrorEvent>(base, "ib_error", fields) : null;
   },
 };
 

@@ -1,5 +1,5 @@
 import type { EventBase, IbMadEvent } from "./events.js";
-import { eventOf, type LineFamily } from "./family.js";
+import { eventOf, type FieldsOf, type FormatRow, firstRow, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -7,12 +7,9 @@ import type { LogLine } from "./line.js";
  * April forms is `__LINE__`, so it changes between builds and is dropped.
  */
 
-type Fields = Omit<IbMadEvent, keyof EventBase | "type">;
+type Fields = FieldsOf<IbMadEvent>;
 
-interface Row {
-  re: RegExp;
-  build(m: RegExpExecArray): Fields;
-}
+type Row = FormatRow<Fields>;
 
 const dir = (s: string): "send" | "recv" => (s.toLowerCase() === "send" ? "send" : "recv");
 
@@ -39,11 +36,7 @@ export const ibMadFamily: LineFamily = {
   name: "ib_mad",
   keys: ["mad_got_one"],
   parse(line: LogLine, base: EventBase): IbMadEvent | null {
-    const msg = line.msg;
-    for (const row of ROWS) {
-      const m = row.re.exec(msg);
-      if (m) return eventOf<IbMadEvent>(base, "ib_mad", row.build(m));
-    }
-    return null;
+    const fields = firstRow(ROWS, line.msg);
+    return fields ? eventOf<IbMadEvent>(base, "ib_mad", fields) : null;
   },
 };

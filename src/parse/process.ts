@@ -1,5 +1,5 @@
 import type { EventBase, ProcessEvent } from "./events.js";
-import { eventOf, type LineFamily } from "./family.js";
+import { eventOf, type FieldsOf, type FormatRow, firstRow, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -9,12 +9,9 @@ import type { LogLine } from "./line.js";
  * of the line confirms.
  */
 
-type Fields = Omit<ProcessEvent, keyof EventBase | "type">;
+type Fields = FieldsOf<ProcessEvent>;
 
-interface Row {
-  re: RegExp;
-  build(m: RegExpExecArray): Fields;
-}
+type Row = FormatRow<Fields>;
 
 /** `cur:%d-%s new:%d` at the end of a fork line. */
 const CUR = "cur:(\\d+)-(.{0,16}?) new:(\\d+)\\s*$";
@@ -56,11 +53,7 @@ export const processFamily: LineFamily = {
   name: "process",
   keys: ["p2m_fork(", "newpid: ", "exited with preempt_count"],
   parse(line: LogLine, base: EventBase): ProcessEvent | null {
-    const msg = line.msg;
-    for (const row of ROWS) {
-      const m = row.re.exec(msg);
-      if (m) return eventOf<ProcessEvent>(base, "process", row.build(m));
-    }
-    return null;
+    const fields = firstRow(ROWS, line.msg);
+    return fields ? eventOf<ProcessEvent>(base, "process", fields) : null;
   },
 };

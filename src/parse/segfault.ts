@@ -1,5 +1,5 @@
 import type { AllocAbortEvent, EventBase, SegfaultEvent } from "./events.js";
-import { eventOf, hex, type LineFamily } from "./family.js";
+import { eventOf, type FormatRow, firstRow, hex, type LineFamily } from "./family.js";
 import type { LogLine } from "./line.js";
 
 /**
@@ -12,10 +12,7 @@ import type { LogLine } from "./line.js";
 type SegfaultFields = Omit<SegfaultEvent, keyof EventBase>;
 type AbortFields = Omit<AllocAbortEvent, keyof EventBase>;
 
-interface Row {
-  re: RegExp;
-  build(m: RegExpExecArray): SegfaultFields | AbortFields | null;
-}
+type Row = FormatRow<SegfaultFields | AbortFields>;
 
 /** `comm[pid]` at the start of the line. */
 const TASK = "^(.{1,16}?)\\[(\\d+)\\]";
@@ -118,14 +115,8 @@ export const segfaultFamily: LineFamily = {
     "Abort victim alloc",
   ],
   parse(line: LogLine, base: EventBase): SegfaultEvent | AllocAbortEvent | null {
-    const msg = line.msg;
-    for (const row of ROWS) {
-      const m = row.re.exec(msg);
-      if (!m) continue;
-      const fields = row.build(m);
-      // `fields` carries the type; assigning it again keeps its place after the base.
-      if (fields) return eventOf<SegfaultEvent | AllocAbortEvent>(base, fields.type, fields as never);
-    }
-    return null;
+    const fields = firstRow(ROWS, line.msg);
+    // `fields` carries the type; assigning it again keeps its place after the base.
+    return fields ? eventOf<SegfaultEvent | AllocAbortEvent>(base, fields.type, fields as never) : null;
   },
 };
