@@ -63,11 +63,23 @@ export function logPrefixEnd(text: string, at = 0): number {
  * starts, or null. Hand-written because it runs on every line.
  */
 export function readStamp(text: string): { ts: number; at: number; caller?: string } | null {
+  return readStart(text, { at: 0 });
+}
+
+/**
+ * {@link readStamp}, and for a line without a stamp where its message starts (after a level and a
+ * syslog or `dmesg -T` prefix), written to `noStamp.at`: the prefix is looked for once per line.
+ */
+function readStart(
+  text: string,
+  noStamp: { at: number },
+): { ts: number; at: number; caller?: string } | null {
   const level = levelEnd(text);
   const stamp = stampAt(text, level);
-  if (stamp !== null || level > 0) return stamp;
-  const prefix = logPrefixEnd(text);
-  return prefix > 0 ? stampAt(text, prefix) : null;
+  if (stamp !== null) return stamp;
+  const prefix = logPrefixEnd(text, level);
+  noStamp.at = prefix;
+  return level === 0 && prefix > 0 ? stampAt(text, prefix) : null;
 }
 
 function stampAt(text: string, start: number): { ts: number; at: number; caller?: string } | null {
@@ -144,18 +156,20 @@ export function formatStamp(ts: number): string {
  */
 export class Stamper {
   private stamped = false;
+  /** Where the message of an unstamped line starts, from {@link readStart}. */
+  private readonly noStamp = { at: 0 };
 
   constructor(readonly node: string) {}
 
   line(text: string, lineNo: number, arrival: number | null, truncated?: boolean): LogLine {
-    const stamp = readStamp(text);
+    const stamp = readStart(text, this.noStamp);
     let line: LogLine;
     if (stamp) {
       this.stamped = true;
       line = { node: this.node, lineNo, ts: stamp.ts, msg: text.slice(stamp.at), text, arrival, cont: false };
       if (stamp.caller !== undefined) line.caller = stamp.caller;
     } else {
-      const at = logPrefixEnd(text, levelEnd(text));
+      const at = this.noStamp.at;
       const msg = at > 0 ? text.slice(at) : text;
       line = { node: this.node, lineNo, ts: null, msg, text, arrival, cont: this.stamped };
     }
