@@ -23,7 +23,7 @@ import { Pipeline, type PipelineOptions } from "../src/pipeline.js";
 import { readSessionLines } from "../src/record/lines.js";
 import { attachRecorder } from "../src/record/recorder.js";
 import { replaySession } from "../src/record/replay.js";
-import { SessionWriter } from "../src/record/session.js";
+import { SessionWriter } from "../src/record/writer.js";
 import { TcpSource } from "../src/sources/tcp.js";
 import { killAll, tempDir } from "../test/e2e/support.js";
 import { cleanUpOnSignals, cleanupMark, defer, isInterrupted, unwind } from "./cleanup.js";

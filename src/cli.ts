@@ -168,7 +168,7 @@ async function watch(
   const session = recordTo ?? `live on ${new Date().toISOString().slice(0, 16).replace("T", " ")}`;
   const [knowledge, { SessionWriter }, { attachRecorder }, { AlertHook }] = await Promise.all([
     crashKnowledge(opts, config, session, keepHistory),
-    import("./record/session.js"),
+    import("./record/writer.js"),
     import("./record/recorder.js"),
     import("./integrations/on-alert.js"),
   ]);

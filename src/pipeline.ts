@@ -117,9 +117,12 @@ export class Pipeline {
     this.parser.flush(node);
   }
 
-  /** The clock moved (ms since the epoch): quiet nodes are flushed, then duration rules run. */
-  tick(now: number): void {
-    for (const [node, at] of [...this.heardAt]) {
+  /**
+   * The clock moved (ms since the epoch): quiet nodes are flushed (unless `quiet` is false: a replay
+   * flushes where the recording says the live watch did), then duration rules run.
+   */
+  tick(now: number, quiet = true): void {
+    for (const [node, at] of quiet ? [...this.heardAt] : []) {
       if (now - at < this.idleMs) continue;
       this.heardAt.delete(node);
       this.onIdle?.(node, now);

@@ -9,6 +9,8 @@ import {
   type SessionHeader,
 } from "./session.js";
 
+const NEWLINE = Buffer.from("\n");
+
 /** A physical console line of a session: its raw text (without its line end), node and receive time. */
 export interface RecordedLine {
   t: number;
@@ -17,8 +19,9 @@ export interface RecordedLine {
 }
 
 /**
- * A session's header, then its console lines, framed from the recorded chunks as the live pipeline framed
- * them: a node's partial line is complete where it went quiet or reconnected, or at the end.
+ * A session's header, then its console lines, framed from the recorded lines and chunks as the live
+ * pipeline framed them: pieces of a line are joined; a node's partial line is complete where it went
+ * quiet or reconnected, or at the end.
  */
 export async function* readSessionLines(
   path: string,
@@ -44,11 +47,15 @@ export async function* readSessionLines(
   };
   for await (const item of readSession(path, onWarning)) {
     if (isHeader(item)) yield item;
-    else if (isLine(item)) yield item;
-    else if (isChunk(item)) {
+    else if (isChunk(item) || isLine(item)) {
       const f = framer(item.n);
       f.t = item.t;
-      yield* lines(item.n, item.t, f.framer.push(item.b));
+      if (isChunk(item)) yield* lines(item.n, item.t, f.framer.push(item.b));
+      else {
+        const { l } = item;
+        const bytes = item.c === 1 ? l : typeof l === "string" ? `${l}\n` : Buffer.concat([l, NEWLINE]);
+        yield* lines(item.n, item.t, f.framer.push(bytes));
+      }
     } else if (isIdle(item) || isReconnect(item)) {
       const f = framers.get(item.n);
       if (f) yield* lines(item.n, item.t, f.framer.flush());

@@ -1,5 +1,5 @@
 import type { NodeStatus } from "../live/monitor.js";
-import type { SessionWriter } from "./session.js";
+import type { SessionWriter } from "./writer.js";
 
 /**
  * The hooks a recorder needs: pass `onChunk`, `onIdle` and `onReconnect` to the Pipeline, `onStatus` to

@@ -13,6 +13,7 @@ import {
   isIdle,
   isLine,
   isReconnect,
+  type LineRecord,
   readSession,
   type SessionHeader,
   type SessionRecord,
@@ -112,9 +113,25 @@ export async function replaySession(path: string, o: ReplayOptions): Promise<Pip
     return !aborted();
   };
 
+  // Since version 2 a session records where the live watch flushed a quiet node; older ones do not.
+  let recordsIdle = true;
+  // Lines of one node received together are fed together, as they came (framing does not depend on it).
+  let run: { n: string; t: number; parts: (string | Buffer)[] } | null = null;
+  const feedRun = () => {
+    if (!run) return;
+    const { n, t, parts } = run;
+    run = null;
+    pipeline.push(n, parts.every((p) => typeof p === "string") ? parts.join("") : joinBytes(parts), t);
+  };
   try {
     for await (const item of readSession(path, o.onWarning)) {
+      if (isLine(item) && run?.n === item.n && run.t === item.t) {
+        run.parts.push(...lineParts(item));
+        continue;
+      }
+      feedRun();
       if (isHeader(item)) {
+        recordsIdle = item.version >= 2;
         nextTick = item.started + tickMs;
         fromAt = item.started + (o.from ?? 0) * 1000;
         o.onHeader?.(item);
@@ -129,22 +146,33 @@ export async function replaySession(path: string, o: ReplayOptions): Promise<Pip
           stopped = true;
           break;
         }
-        pipeline.tick(nextTick);
+        pipeline.tick(nextTick, !recordsIdle);
         nextTick += tickMs;
       }
       if (stopped || !(await pace(item.t))) break;
-      apply(pipeline, item, links, o.onStatus && ((s, at) => loud && o.onStatus!(s, at)));
+      if (isLine(item)) run = { n: item.n, t: item.t, parts: lineParts(item) };
+      else apply(pipeline, item, links, o.onStatus && ((s, at) => loud && o.onStatus!(s, at)));
       await o.throttle?.();
     }
+    feedRun();
   } finally {
     pipeline.end();
   }
   return pipeline;
 }
 
+/** A line record as console bytes: the line, and its line end unless it is a piece. */
+function lineParts(r: LineRecord): (string | Buffer)[] {
+  return r.c === 1 ? [r.l] : [r.l, "\n"];
+}
+
+function joinBytes(parts: (string | Buffer)[]): Buffer {
+  return Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p)));
+}
+
 function apply(
   pipeline: Pipeline,
-  r: SessionRecord,
+  r: Exclude<SessionRecord, LineRecord>,
   links: Map<string, Link>,
   onStatus: ((s: NodeStatus, at: number) => void) | undefined,
 ): void {
@@ -154,10 +182,6 @@ function apply(
   }
   if (isIdle(r)) {
     pipeline.idle(r.n, r.t);
-    return;
-  }
-  if (isLine(r)) {
-    pipeline.push(r.n, `${r.l}\n`, r.t);
     return;
   }
   if (isReconnect(r)) {

@@ -1,30 +1,32 @@
-import { closeSync, createReadStream, existsSync, openSync, writeSync } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { hostname } from "node:os";
 import type { Readable } from "node:stream";
-import { createGunzip, createGzip, type Gzip, constants as zlibConstants } from "node:zlib";
+import { createGunzip } from "node:zlib";
 import type { SourceState } from "../sources/source.js";
 
 /**
  * A legowatch session file: JSON lines. The first line is a {@link SessionHeader}; every other line is
- * a {@link SessionRecord}, in the order the pipeline saw them:
+ * a {@link SessionRecord}, in the order the pipeline saw them (version 3):
  *
- * - `{"t":<ms>,"n":"P","len":<N>}`, then the next line: exactly N bytes of node P's console as received,
- *   then a `\n` (version 2). The bytes are the console's own, not JSON: every byte survives (broken
- *   UTF-8, escape sequences), the text stays readable with `less` and `grep`, and writing it costs a copy,
- *   so recording a flood stays cheap. Only these bytes are not JSON; a reader must skip them by length;
+ * - `{"t":<ms>,"n":"P","l":"<line>"}`: a console line of node P as received at `t`, without its line end
+ *   (`\r\n` or `\n`); escape sequences and control bytes are kept (JSON-escaped);
+ * - `{"t","n","x":"<base64>"}`: the same for a line whose bytes are not UTF-8, so every byte survives;
+ * - `"c":1` on either: a piece of a line that goes on in the node's next line record (the recording
+ *   flushed, or the node went quiet or reconnected, while the line was still arriving);
  * - `{"t","n","i":1}`: the node was quiet long enough for its partial line and half-printed reports to be
- *   completed (version 2);
- * - `{"t":<ms>,"n":"P","l":"<raw line>"}`: a physical console line, without its line end (version 1);
+ *   completed;
  * - `{"t","n","s":{"state","detail"?,"error"?,"retryInMs"?}}`: a source status change;
  * - `{"t","n","r":1}`: the node's source reconnected (what follows may repeat earlier lines).
  *
- * A file may be gzip-compressed (written so when its name ends in `.gz`; recognised on reading by its
- * magic bytes). A session cut by `maxBytes` continues in `FILE.1`, `FILE.2`..., each starting with the
- * same header.
+ * Version 2 files wrote chunks as received instead of lines: `{"t","n","len":<N>}`, then exactly N bytes
+ * of console and a `\n`; they are still read. Version 1 files had only `l` records.
+ *
+ * A file may be gzip-compressed (written so when its name ends in `.gz`, as one gzip member per write;
+ * recognised on reading by its magic bytes). A session cut by `maxBytes` continues in `FILE.1`,
+ * `FILE.2`..., each starting with the same header.
  */
 export const SESSION_FORMAT = "legowatch-session";
-export const SESSION_VERSION = 2;
+export const SESSION_VERSION = 3;
 
 /** A watched node as the header lists it; `source` has any secret removed. */
 export interface SessionNode {
@@ -50,7 +52,7 @@ export interface RecordedStatus {
   retryInMs?: number;
 }
 
-/** A chunk of console bytes as received (`b`: the bytes after a `len` record). */
+/** A chunk of console bytes as received (version 2; `b`: the bytes after a `len` record). */
 export interface ChunkRecord {
   t: number;
   n: string;
@@ -64,11 +66,15 @@ export interface IdleRecord {
   i: 1;
 }
 
-/** A console line as received (version 1 sessions). */
+/**
+ * A console line as received, without its line end: text, or bytes that are not UTF-8. With `c`, a piece
+ * of a line that the node's next line record goes on with.
+ */
 export interface LineRecord {
   t: number;
   n: string;
-  l: string;
+  l: string | Buffer;
+  c?: 1;
 }
 
 /** A source status change. */
@@ -136,286 +142,6 @@ export function redactSourceUri(uri: string): string {
       .replace(SSHPASS_P, `$1${REDACTED}`);
   }
   return s;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Writing
-
-/** Options of a {@link SessionWriter}. */
-export interface SessionWriterOptions {
-  /** The watched nodes and their source URIs (secrets are removed before they are written). */
-  nodes: readonly SessionNode[];
-  /** Recording start, ms since the epoch; default now. */
-  started?: number;
-  /** Default `os.hostname()`. */
-  host?: string;
-  /**
-   * Start a new file (`FILE.1`, `FILE.2`...) once the current one is larger than this many bytes (on
-   * disk: compressed bytes for `.gz`, where the size is known only after each flush).
-   */
-  maxBytes?: number;
-  /** The longest a record waits in memory before it is written, ms; default 200. */
-  flushMs?: number;
-  /**
-   * A write failed (disk full...). Recording stops there; the watch goes on. Default: the error is
-   * kept and {@link SessionWriter.close} rejects with it.
-   */
-  onError?: (err: Error) => void;
-}
-
-const NEWLINE = Buffer.from("\n");
-
-/** Pending bytes above which a flush happens right away, so a flood cannot pile up in memory. */
-const FLUSH_ABOVE = 64 * 1024;
-
-/** One file being written: plain with synchronous writes, or through a gzip stream. */
-interface FileSink {
-  /** Bytes on disk so far. */
-  readonly bytes: number;
-  write(data: Buffer): void;
-  close(): Promise<void>;
-}
-
-/**
- * Plain file: each flush is one synchronous `write(2)`, so what was flushed is in the file even if the
- * process is killed right after. (Writing from the thread pool instead was slower under a flood on two
- * cores: the copy costs the same, and the queue only grew.)
- */
-class PlainSink implements FileSink {
-  bytes = 0;
-  private readonly fd: number;
-
-  constructor(path: string) {
-    this.fd = openSync(path, "w");
-  }
-
-  write(data: Buffer): void {
-    let off = 0;
-    while (off < data.length) off += writeSync(this.fd, data, off);
-    this.bytes += data.length;
-  }
-
-  async close(): Promise<void> {
-    closeSync(this.fd);
-  }
-}
-
-/**
- * Gzip file: every flush ends with `Z_SYNC_FLUSH`, which pushes all the compressed bytes so far out to
- * a byte boundary, so a killed process still leaves a prefix that decompresses (only the trailer is
- * missing). zlib works off the main thread; its output is written synchronously as it comes.
- */
-class GzipSink implements FileSink {
-  bytes = 0;
-  private readonly fd: number;
-  private readonly gz: Gzip;
-  private readonly done: Promise<void>;
-
-  constructor(path: string, onError: (err: Error) => void) {
-    this.fd = openSync(path, "w");
-    this.gz = createGzip();
-    this.gz.on("data", (chunk: Buffer) => {
-      try {
-        let off = 0;
-        while (off < chunk.length) off += writeSync(this.fd, chunk, off);
-        this.bytes += chunk.length;
-      } catch (err) {
-        onError(err as Error);
-      }
-    });
-    this.done = new Promise((resolve, reject) => {
-      this.gz.once("end", resolve);
-      this.gz.once("error", reject);
-    });
-    this.done.catch(onError);
-  }
-
-  write(data: Buffer): void {
-    this.gz.write(data);
-    this.gz.flush(zlibConstants.Z_SYNC_FLUSH);
-  }
-
-  async close(): Promise<void> {
-    this.gz.end();
-    try {
-      await this.done;
-    } finally {
-      closeSync(this.fd);
-    }
-  }
-}
-
-/**
- * Writes a session file, append-only. Records are buffered and written at least every `flushMs` (200 ms)
- * and on {@link SessionWriter.close}, so a killed recorder loses at most that much. The header is written
- * at once. Files are opened (and truncated) when they are started: a path that cannot be written to
- * throws from the constructor.
- */
-export class SessionWriter {
-  private readonly middles = new Map<string, string>();
-  /** The header every file of this session starts with. */
-  readonly header: SessionHeader;
-  /** The files written so far, in order (`FILE`, then `FILE.1`...). */
-  readonly files: string[] = [];
-  private sink: FileSink;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private pendingRecords = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private readonly gzip: boolean;
-  private readonly maxBytes: number;
-  private readonly flushMs: number;
-  private readonly closing: Promise<void>[] = [];
-  private error: Error | null = null;
-  private closed = false;
-  private readonly onError: ((err: Error) => void) | null;
-  /** Records in the current file: a file is never cut before it holds one, whatever `maxBytes`. */
-  private records = 0;
-
-  constructor(
-    readonly path: string,
-    o: SessionWriterOptions,
-  ) {
-    this.header = {
-      format: SESSION_FORMAT,
-      version: SESSION_VERSION,
-      started: o.started ?? Date.now(),
-      host: o.host ?? hostname(),
-      nodes: o.nodes.map((n) => ({ name: n.name, source: redactSourceUri(n.source) })),
-    };
-    this.gzip = /\.gz$/i.test(path);
-    this.maxBytes = o.maxBytes ?? Number.POSITIVE_INFINITY;
-    this.flushMs = o.flushMs ?? 200;
-    this.onError = o.onError ?? null;
-    this.sink = this.startFile(path);
-  }
-
-  /** A chunk of `node`'s console received at `t` (ms). Kept, not copied: sources never reuse a chunk. */
-  chunk(t: number, node: string, bytes: Uint8Array | string): void {
-    if (bytes.length === 0) return;
-    // The hot path while recording a flood: a short JSON line, then the bytes themselves, no encoding.
-    let middle = this.middles.get(node);
-    if (middle === undefined) {
-      middle = `,"n":${JSON.stringify(node)},"len":`;
-      this.middles.set(node, middle);
-    }
-    const data =
-      typeof bytes === "string"
-        ? Buffer.from(bytes, "utf8")
-        : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    this.append(`{"t":${JSON.stringify(t)}${middle}${data.length}}`, data);
-  }
-
-  /** `node` was quiet at `t` and its pending text was completed. */
-  idle(t: number, node: string): void {
-    this.append(JSON.stringify({ t, n: node, i: 1 }));
-  }
-
-  /** A source status change at `t`. */
-  status(t: number, node: string, s: RecordedStatus): void {
-    const rec: RecordedStatus = { state: s.state };
-    if (s.detail !== undefined) rec.detail = s.detail;
-    if (s.error !== undefined) rec.error = s.error;
-    if (s.retryInMs !== undefined) rec.retryInMs = s.retryInMs;
-    this.append(JSON.stringify({ t, n: node, s: rec }));
-  }
-
-  /** The node's source reconnected at `t`. */
-  reconnect(t: number, node: string): void {
-    this.append(JSON.stringify({ t, n: node, r: 1 }));
-  }
-
-  /** Writes what is buffered now. */
-  flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.pending.length === 0 || this.error) return;
-    const data = Buffer.concat(this.pending, this.pendingBytes);
-    this.records += this.pendingRecords;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.pendingRecords = 0;
-    this.guard(() => this.sink.write(data));
-    // gzip's size is known once zlib has answered, so a .gz file is cut at a later flush.
-    if (this.sink.bytes > this.maxBytes && this.records > 0) this.rotate();
-  }
-
-  /** Flushes and closes every file. Rejects with the first write error, if there was one and no `onError`. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.flush();
-    this.closed = true;
-    this.closing.push(this.sink.close().catch((err) => this.fail(err as Error)));
-    await Promise.all(this.closing);
-    if (this.error && !this.onError) throw this.error;
-  }
-
-  /** One record: its JSON line, and for a chunk the bytes that follow it. */
-  private append(json: string, data?: Buffer): void {
-    if (this.closed || this.error) return;
-    const line = Buffer.from(`${json}\n`, "utf8");
-    this.pending.push(line);
-    this.pendingBytes += line.length;
-    if (data) {
-      this.pending.push(data, NEWLINE);
-      this.pendingBytes += data.length + 1;
-    }
-    this.pendingRecords++;
-    // A plain file's size is exact: cut it right after the record that takes it over the limit.
-    if (!this.gzip && this.sink.bytes + this.pendingBytes > this.maxBytes) {
-      this.flush();
-      return;
-    }
-    if (this.pendingBytes >= FLUSH_ABOVE) {
-      this.flush();
-      return;
-    }
-    if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.flushMs);
-      // A recorder must not keep a process alive that is otherwise done; close() flushes the rest.
-      this.timer.unref();
-    }
-  }
-
-  private rotate(): void {
-    const old = this.sink;
-    this.closing.push(old.close().catch((err) => this.fail(err as Error)));
-    this.guard(() => {
-      this.sink = this.startFile(`${this.path}.${this.files.length}`);
-    });
-  }
-
-  /** Opens a file and writes the header, flushed at once. */
-  private startFile(path: string): FileSink {
-    const onError = (err: Error) => this.fail(err);
-    const sink = this.gzip ? new GzipSink(path, onError) : new PlainSink(path);
-    try {
-      sink.write(Buffer.from(`${JSON.stringify(this.header)}\n`, "utf8"));
-    } catch (err) {
-      sink.close().catch(() => {});
-      throw err;
-    }
-    this.files.push(path);
-    this.records = 0;
-    return sink;
-  }
-
-  private guard(f: () => void): void {
-    try {
-      f();
-    } catch (err) {
-      this.fail(err as Error);
-    }
-  }
-
-  private fail(err: Error): void {
-    if (this.error) return;
-    this.error = err;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.pendingRecords = 0;
-    this.onError?.(err);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -527,6 +253,7 @@ function parseHeader(text: string): SessionHeader | null {
   };
 }
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const STATES: readonly string[] = ["connecting", "connected", "waiting", "retrying", "closed"];
 
 /**
@@ -547,13 +274,20 @@ export function parseRecord(text: string, data: Buffer | null = null): SessionRe
     len?: unknown;
     i?: unknown;
     l?: unknown;
+    x?: unknown;
+    c?: unknown;
     s?: unknown;
     r?: unknown;
   };
   if (typeof x.t !== "number" || !Number.isFinite(x.t) || typeof x.n !== "string") return null;
   if (typeof x.len === "number") return data?.length === x.len ? { t: x.t, n: x.n, b: data } : null;
   if (x.i === 1) return { t: x.t, n: x.n, i: 1 };
-  if (typeof x.l === "string") return { t: x.t, n: x.n, l: x.l };
+  if (typeof x.l === "string")
+    return x.c === 1 ? { t: x.t, n: x.n, l: x.l, c: 1 } : { t: x.t, n: x.n, l: x.l };
+  if (typeof x.x === "string" && BASE64.test(x.x)) {
+    const l = Buffer.from(x.x, "base64");
+    return x.c === 1 ? { t: x.t, n: x.n, l, c: 1 } : { t: x.t, n: x.n, l };
+  }
   if (x.r === 1) return { t: x.t, n: x.n, r: 1 };
   if (typeof x.s === "object" && x.s !== null) {
     const s = x.s as Record<string, unknown>;

@@ -17,7 +17,7 @@ import {
   tCdf,
   tTwoSided,
 } from "../../src/record/compare.js";
-import { SessionWriter } from "../../src/record/session.js";
+import { SessionWriter } from "../../src/record/writer.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/seed/${name}.log`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "legowatch-compare-"));

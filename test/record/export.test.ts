@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { type ExportOptions, exportSession, UnknownNodeError } from "../../src/record/export.js";
-import { SessionWriter } from "../../src/record/session.js";
+import { SessionWriter } from "../../src/record/writer.js";
 
 const SEED = new URL("../fixtures/seed/", import.meta.url);
 const seedLines = (name: string) => readFileSync(new URL(name, SEED), "utf8").replace(/\n$/, "").split("\n");

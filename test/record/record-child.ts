@@ -6,7 +6,7 @@
 import { Monitor } from "../../src/live/monitor.js";
 import { Pipeline } from "../../src/pipeline.js";
 import { attachRecorder } from "../../src/record/recorder.js";
-import { SessionWriter } from "../../src/record/session.js";
+import { SessionWriter } from "../../src/record/writer.js";
 import { FileSource } from "../../src/sources/file.js";
 
 const [session, log] = process.argv.slice(2);

@@ -9,7 +9,8 @@ import { Pipeline } from "../../src/pipeline.js";
 import { readSessionLines } from "../../src/record/lines.js";
 import { attachRecorder } from "../../src/record/recorder.js";
 import { replaySession } from "../../src/record/replay.js";
-import { readSession, SessionWriter } from "../../src/record/session.js";
+import { readSession } from "../../src/record/session.js";
+import { SessionWriter } from "../../src/record/writer.js";
 import type { SourceStatus } from "../../src/sources/source.js";
 
 const SEED = new URL("../fixtures/seed/", import.meta.url);

@@ -14,14 +14,14 @@ import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gunzipSync } from "node:zlib";
 import {
-  isChunk,
   isHeader,
+  isLine,
   readSession,
   redactSourceUri,
   SessionFormatError,
   type SessionItem,
-  SessionWriter,
 } from "../../src/record/session.js";
+import { SessionWriter } from "../../src/record/writer.js";
 
 const dir = mkdtempSync(join(tmpdir(), "legowatch-session-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,26 +39,37 @@ async function readAll(path: string): Promise<{ items: SessionItem[]; warnings: 
   return { items, warnings };
 }
 
-/** A few records of every kind, including a line with escape sequences and non-ASCII text. */
+/** A few records of every kind: lines with escape sequences, non-ASCII text, bytes that are not UTF-8. */
 function writeSome(w: SessionWriter): void {
   w.status(T0 + 1, "P", { state: "connecting" });
   w.status(T0 + 2, "P", { state: "connected", detail: "/dev/ttyUSB0 at 115200 baud" });
-  w.chunk(T0 + 10, "P", "[    1.000000] Booting \u001b[31mLegoOS\u001b[0m é");
+  w.chunk(T0 + 10, "P", "[    1.000000] Booting \u001b[31mLegoOS\u001b[0m é\r\n[    1.1");
   w.chunk(T0 + 11, "M", "");
   w.reconnect(T0 + 20, "M");
   w.status(T0 + 21, "M", { state: "retrying", retryInMs: 2000, error: "connection refused" });
-  w.chunk(T0 + 30, "M", 'quote " and \\ backslash');
-  w.chunk(T0 + 40, "P", Buffer.from([0x5b, 0xff, 0xfe, 0x5d, 0x1b, 0x0a]));
+  w.chunk(T0 + 30, "M", 'quote " and \\ backslash\n');
+  w.chunk(T0 + 40, "P", Buffer.from([0x30, 0x5d, 0x20, 0x5b, 0xff, 0xfe, 0x5d, 0x1b, 0x0a]));
+  w.chunk(T0 + 50, "P", "unfinished");
+  w.idle(T0 + 60, "P");
+  w.chunk(T0 + 70, "M", "cut at the close");
 }
+
+const BOOTING = "[    1.000000] Booting \u001b[31mLegoOS\u001b[0m é";
+const NOT_UTF8 = Buffer.from([
+  0x5b, 0x20, 0x20, 0x20, 0x20, 0x31, 0x2e, 0x31, 0x30, 0x5d, 0x20, 0x5b, 0xff, 0xfe, 0x5d, 0x1b,
+]);
 
 const EXPECTED = [
   { t: T0 + 1, n: "P", s: { state: "connecting" } },
   { t: T0 + 2, n: "P", s: { state: "connected", detail: "/dev/ttyUSB0 at 115200 baud" } },
-  { t: T0 + 10, n: "P", b: Buffer.from("[    1.000000] Booting \u001b[31mLegoOS\u001b[0m é") },
+  { t: T0 + 10, n: "P", l: BOOTING },
   { t: T0 + 20, n: "M", r: 1 },
   { t: T0 + 21, n: "M", s: { state: "retrying", retryInMs: 2000, error: "connection refused" } },
-  { t: T0 + 30, n: "M", b: Buffer.from('quote " and \\ backslash') },
-  { t: T0 + 40, n: "P", b: Buffer.from([0x5b, 0xff, 0xfe, 0x5d, 0x1b, 0x0a]) },
+  { t: T0 + 30, n: "M", l: 'quote " and \\ backslash' },
+  { t: T0 + 40, n: "P", l: NOT_UTF8 },
+  { t: T0 + 50, n: "P", l: "unfinished", c: 1 },
+  { t: T0 + 60, n: "P", i: 1 },
+  { t: T0 + 70, n: "M", l: "cut at the close", c: 1 },
 ];
 
 describe("session files", () => {
@@ -71,27 +82,20 @@ describe("session files", () => {
     assert.deepEqual(warnings, []);
     assert.deepEqual(items[0], {
       format: "legowatch-session",
-      version: 2,
+      version: 3,
       started: T0,
       host: "lab1",
       nodes: NODES,
     });
     assert.deepEqual(items.slice(1), EXPECTED);
-    // As documented: JSON lines, the header first; a chunk is a `len` line, then its bytes as they came
-    // and a line end; an empty chunk is no record.
-    const file = readFileSync(path);
-    const booting = Buffer.from("[    1.000000] Booting \u001b[31mLegoOS\u001b[0m é");
-    const rec = (t: number, n: string, data: Buffer) =>
-      Buffer.concat([
-        Buffer.from(`${JSON.stringify({ t, n, len: data.length })}\n`),
-        data,
-        Buffer.from("\n"),
-      ]);
-    assert.ok(file.includes(rec(T0 + 10, "P", booting)), "the first chunk, byte for byte");
-    const last = rec(T0 + 40, "P", Buffer.from([0x5b, 0xff, 0xfe, 0x5d, 0x1b, 0x0a]));
-    assert.ok(file.subarray(file.length - last.length).equals(last), "the last chunk, broken UTF-8 and all");
-    const header = file.subarray(0, file.indexOf(0x0a)).toString();
-    assert.equal(JSON.parse(header).format, "legowatch-session");
+    // As documented: JSON lines, the header first, then a record per console line, without its line end;
+    // bytes that are not UTF-8 in base64; an unfinished line as a piece (`"c":1`); an empty chunk is no record.
+    const lines = readFileSync(path, "utf8").trimEnd().split("\n");
+    assert.equal(JSON.parse(lines[0]!).format, "legowatch-session");
+    assert.equal(lines.length, 1 + EXPECTED.length);
+    assert.equal(lines[3], `{"t":${T0 + 10},"n":"P","l":${JSON.stringify(BOOTING)}}`);
+    assert.equal(lines[7], `{"t":${T0 + 40},"n":"P","x":"${NOT_UTF8.toString("base64")}"}`);
+    assert.equal(lines[8], `{"t":${T0 + 50},"n":"P","l":"unfinished","c":1}`);
   });
 
   it("reads a version 1 session (one record per line) as before", async () => {
@@ -136,29 +140,43 @@ describe("session files", () => {
     assert.deepEqual(warnings, [`${path}:2: skipped 2 corrupt lines`]);
   });
 
-  it("chunks of any bytes and sizes read back exactly, across the reader's buffer boundaries", async () => {
+  it("any bytes in chunks of any size read back exactly (line ends aside), across the reader's buffers", async () => {
     for (const name of ["many.jsonl", "many.jsonl.gz"]) {
       const path = join(dir, name);
       const w = new SessionWriter(path, { nodes: NODES, started: T0 });
-      const written: Buffer[] = [];
+      const written = { P: [] as Buffer[], M: [] as Buffer[] };
       let seed = 7;
       const rand = () => {
         seed = (seed * 1103515245 + 12345) % 2 ** 31;
         return seed / 2 ** 31;
       };
-      for (let i = 0, total = 0; total < 3 << 20; i++) {
+      for (let i = 0, total = 0; total < 3 << 19; i++) {
         const data = Buffer.alloc(1 + Math.floor(rand() * 70_000));
         for (let k = 0; k < data.length; k++) data[k] = rand() < 0.05 ? 0x0a : Math.floor(rand() * 256);
-        written.push(data);
+        const node = i % 2 ? "P" : "M";
+        written[node].push(data);
         total += data.length;
-        w.chunk(T0 + i, i % 2 ? "P" : "M", data);
+        w.chunk(T0 + i, node, data);
       }
       await w.close();
       const { items, warnings } = await readAll(path);
       assert.deepEqual(warnings, []);
-      const chunks = items.filter(isChunk);
-      assert.equal(chunks.length, written.length);
-      for (const [i, c] of chunks.entries()) assert.ok(c.b.equals(written[i]!), `chunk ${i} of ${name}`);
+      for (const node of ["P", "M"] as const) {
+        const back = Buffer.concat(
+          items
+            .filter(isLine)
+            .filter((x) => x.n === node)
+            .flatMap((x) => [Buffer.from(x.l), Buffer.from(x.c ? "" : "\n")]),
+        );
+        // A line ends at \n or \r\n; the record holds the line without it.
+        const sent = Buffer.from(
+          Buffer.concat(written[node]).toString("latin1").replaceAll("\r\n", "\n"),
+          "latin1",
+        );
+        const cut = sent.at(-1) === 0x0a ? sent : Buffer.concat([sent, Buffer.from("\n")]);
+        const got = back.at(-1) === 0x0a ? back : Buffer.concat([back, Buffer.from("\n")]);
+        assert.ok(got.equals(cut), `${node} of ${name}: ${got.length} bytes back of ${cut.length}`);
+      }
     }
   });
 
@@ -180,9 +198,12 @@ describe("session files", () => {
     const w = new SessionWriter(path, { nodes: NODES, started: T0 });
     // The header is there at once.
     assert.equal(readFileSync(path, "utf8").split("\n").length, 2);
-    w.chunk(T0 + 1, "P", "first");
+    w.chunk(T0 + 1, "P", "first\nsecond, still arriving");
     await sleep(300);
-    assert.match(readFileSync(path, "utf8"), /"len":5\}\nfirst\n/);
+    assert.match(
+      readFileSync(path, "utf8"),
+      /"l":"first"\}\n\{"t":1700000000001,"n":"P","l":"second, still arriving","c":1\}\n$/,
+    );
     await w.close();
   });
 
@@ -253,13 +274,12 @@ describe("session files", () => {
   it("gzip: flushed records can be read while the writer is still open", async () => {
     const path = join(dir, "open.jsonl.gz");
     const w = new SessionWriter(path, { nodes: NODES, started: T0 });
-    for (let i = 0; i < 100; i++) w.chunk(T0 + i, "P", `line ${i}`);
+    for (let i = 0; i < 100; i++) w.chunk(T0 + i, "P", `line ${i}\n`);
     await sleep(350);
-    // No gzip trailer yet: the file reads as cut short, with every record flushed so far.
+    // Each write is a gzip member of its own: what was flushed reads back whole.
     const { items, warnings } = await readAll(path);
     assert.equal(items.length, 101);
-    assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /open\.jsonl\.gz: the compressed file is cut short/);
+    assert.deepEqual(warnings, []);
     await w.close();
     assert.deepEqual((await readAll(path)).warnings, []);
   });
@@ -268,7 +288,7 @@ describe("session files", () => {
     const path = join(dir, "cut.jsonl.gz");
     const w = new SessionWriter(path, { nodes: NODES, started: T0, flushMs: 10 });
     for (let i = 0; i < 2000; i++) {
-      w.chunk(T0 + i, "P", `[ ${i}.000000] some console line number ${i} ${"x".repeat(i % 37)}`);
+      w.chunk(T0 + i, "P", `[ ${i}.000000] some console line number ${i} ${"x".repeat(i % 37)}\n`);
       if (i % 100 === 99) await sleep(15);
     }
     await w.close();
@@ -278,8 +298,8 @@ describe("session files", () => {
     assert.ok(items.length > 100 && items.length < 2001, `read ${items.length} items`);
     // Lines come back in order, none damaged.
     items.slice(1).forEach((x, i) => {
-      assert.ok(isChunk(x));
-      assert.match(x.b.toString(), new RegExp(`^\\[ ${i}\\.000000\\]`));
+      assert.ok(isLine(x));
+      assert.match(x.l.toString(), new RegExp(`^\\[ ${i}\\.000000\\]`));
     });
     assert.ok(warnings.some((m) => /cut short/.test(m)));
   });
@@ -287,7 +307,7 @@ describe("session files", () => {
   it("rotation: a new file past maxBytes, each starting with the header; read as one session", async () => {
     const path = join(dir, "rot.jsonl");
     const w = new SessionWriter(path, { nodes: NODES, started: T0, host: "h", maxBytes: 2000 });
-    for (let i = 0; i < 100; i++) w.chunk(T0 + i, "P", `line ${i} ${"y".repeat(40)}`);
+    for (let i = 0; i < 100; i++) w.chunk(T0 + i, "P", `line ${i} ${"y".repeat(40)}\n`);
     await w.close();
     assert.ok(w.files.length >= 3, `${w.files.length} files`);
     assert.deepEqual(w.files.slice(0, 3), [path, `${path}.1`, `${path}.2`]);
@@ -310,15 +330,15 @@ describe("session files", () => {
   it("rotation: a left-over part of an earlier session is not read", async () => {
     const path = join(dir, "stale.jsonl");
     const old = new SessionWriter(path, { nodes: NODES, started: T0 - 1000, host: "h", maxBytes: 300 });
-    for (let i = 0; i < 10; i++) old.chunk(T0 - 1000 + i, "P", `old ${i} ${"z".repeat(40)}`);
+    for (let i = 0; i < 10; i++) old.chunk(T0 - 1000 + i, "P", `old ${i} ${"z".repeat(40)}\n`);
     await old.close();
     assert.ok(existsSync(`${path}.1`));
     const w = new SessionWriter(path, { nodes: NODES, started: T0, host: "h" });
-    w.chunk(T0, "P", "new");
+    w.chunk(T0, "P", "new\n");
     await w.close();
     const { items, warnings } = await readAll(path);
     assert.deepEqual(
-      items.slice(1).map((x) => (isChunk(x) ? x.b.toString() : "")),
+      items.slice(1).map((x) => (isLine(x) ? x.l : "")),
       ["new"],
     );
     assert.match(warnings[0]!, /stale\.jsonl\.1: belongs to another session/);
@@ -328,7 +348,7 @@ describe("session files", () => {
     const path = join(dir, "rot.jsonl.gz");
     const w = new SessionWriter(path, { nodes: NODES, started: T0, maxBytes: 200, flushMs: 5 });
     for (let i = 0; i < 50; i++) {
-      w.chunk(T0 + i, "P", `line ${i} ${Math.random().toString(36)}`);
+      w.chunk(T0 + i, "P", `line ${i} ${Math.random().toString(36)}\n`);
       await sleep(10);
     }
     await w.close();

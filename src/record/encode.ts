@@ -1,0 +1,125 @@
+import { isAscii, isUtf8 } from "node:buffer";
+
+/**
+ * Console bytes to session line records (see `session.ts`): one JSON line per console line, keeping
+ * each node's unfinished line until its end arrives. Pure: the records come back as text; writing is the
+ * caller's. Runs in the recording thread (`writer-thread.ts`), where a flood of lines costs the watch
+ * nothing.
+ */
+export class LineEncoder {
+  /** Each node's unfinished line, and when its first byte arrived. */
+  private readonly partial = new Map<string, { bytes: Buffer; t: number }>();
+  private readonly names = new Map<string, string>();
+
+  /** Records for the lines that `bytes` (received at `t`) completes; an unfinished last line waits. */
+  chunk(t: number, node: string, bytes: Buffer): string {
+    let out = "";
+    let start = 0;
+    const held = this.partial.get(node);
+    if (held) {
+      const nl = bytes.indexOf(0x0a);
+      if (nl === -1) {
+        const joined = Buffer.concat([held.bytes, bytes]);
+        // A line that never ends is written in pieces rather than kept without bound.
+        if (joined.length < MAX_PARTIAL) {
+          held.bytes = joined;
+          return "";
+        }
+        this.partial.delete(node);
+        return this.record(t, node, joined, 0, joined.length, true);
+      }
+      this.partial.delete(node);
+      out = this.record(t, node, Buffer.concat([held.bytes, bytes.subarray(0, nl)]), 0, -1, false);
+      start = nl + 1;
+    }
+    const last = bytes.lastIndexOf(0x0a);
+    if (last >= start) out += this.lines(t, node, bytes, start, last + 1);
+    const rest = Math.max(start, last + 1);
+    if (rest < bytes.length) {
+      if (bytes.length - rest >= MAX_PARTIAL)
+        return out + this.record(t, node, bytes, rest, bytes.length, true);
+      // A copy: the chunk it came in is not kept alive for a few bytes.
+      this.partial.set(node, { bytes: Buffer.from(bytes.subarray(rest)), t });
+    }
+    return out;
+  }
+
+  /**
+   * `node`'s unfinished line as a piece (`"c":1`), written before the node goes quiet, reconnects or the
+   * recording flushes, so that nothing received is held back and a replay cuts the line where live did.
+   */
+  unfinished(node: string): string {
+    const held = this.partial.get(node);
+    if (!held) return "";
+    this.partial.delete(node);
+    return this.record(held.t, node, held.bytes, 0, held.bytes.length, true);
+  }
+
+  /** Every node's unfinished line as a piece. */
+  allUnfinished(): string {
+    let out = "";
+    for (const node of [...this.partial.keys()]) out += this.unfinished(node);
+    return out;
+  }
+
+  /** Whole lines `bytes[start, end)`, `end` just after a line end. */
+  private lines(t: number, node: string, bytes: Buffer, start: number, end: number): string {
+    const head = this.head(t, node);
+    // The usual case, a run of printable ASCII lines, in one pass of native string code.
+    if (isAscii(bytes.subarray(start, end)) && !needsEscape(bytes, start, end - 1)) {
+      let s = bytes.toString("latin1", start, end - 1);
+      if (s.includes("\r")) s = s.replaceAll("\r\n", "\n");
+      if (!s.includes("\r")) return `${head}"${s.replaceAll("\n", `"}\n${head}"`)}"}\n`;
+    }
+    let out = "";
+    for (let a = start; a < end; ) {
+      const nl = bytes.indexOf(0x0a, a);
+      out += this.record(t, node, bytes, a, nl, false);
+      a = nl + 1;
+    }
+    return out;
+  }
+
+  /**
+   * One record of `bytes[start, end)` (`end` -1: to the end of `bytes`): a whole line without its line
+   * end, or a piece of one.
+   */
+  private record(t: number, node: string, bytes: Buffer, start: number, end: number, piece: boolean): string {
+    let e = end === -1 ? bytes.length : end;
+    if (!piece && e > start && bytes[e - 1] === 0x0d) e--;
+    const line = bytes.subarray(start, e);
+    const tail = piece ? ',"c":1}\n' : "}\n";
+    const head = this.head(t, node);
+    if (isUtf8(line)) return `${head}${JSON.stringify(line.toString("utf8"))}${tail}`;
+    // Not text: its bytes in base64, so that every byte survives.
+    return `${head.slice(0, -4)}"x":"${line.toString("base64")}"${tail}`;
+  }
+
+  /** `{"t":T,"n":"NODE","l":` */
+  private head(t: number, node: string): string {
+    let n = this.names.get(node);
+    if (n === undefined) {
+      n = JSON.stringify(node);
+      this.names.set(node, n);
+    }
+    return `{"t":${t},"n":${n},"l":`;
+  }
+}
+
+/** The longest unfinished line kept whole, bytes (the framer's own limit). */
+const MAX_PARTIAL = 64 * 1024;
+
+/** Bytes a JSON string must escape, or that need a closer look (`\r`): controls, `"` and `\`. */
+const ESCAPE = new Uint8Array(128);
+for (let b = 0; b < 0x20; b++) ESCAPE[b] = 1;
+ESCAPE[0x0a] = 0;
+ESCAPE[0x0d] = 0;
+ESCAPE[0x22] = 1;
+ESCAPE[0x5c] = 1;
+ESCAPE[0x7f] = 1;
+
+/** True when `bytes[start, end)`, ASCII, holds a byte a JSON string must escape (line ends aside). */
+function needsEscape(bytes: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (ESCAPE[bytes[i]!]) return true;
+  return false;
+}
