@@ -14,7 +14,7 @@ import {
   isLine,
   isReconnect,
   type LineRecord,
-  readSession,
+  readSessionBatches,
   type SessionHeader,
   type SessionRecord,
 } from "./session.js";
@@ -98,19 +98,19 @@ export async function replaySession(path: string, o: ReplayOptions): Promise<Pip
     // After a fast-forward, the screen and the status lines start from where each source stood.
     for (const [node, l] of links) if (l.last) o.onStatus?.({ node, ...l.last }, l.at);
   };
-  /** Waits until recorded time `t` is due; false when stopped meanwhile. */
-  const pace = async (t: number): Promise<boolean> => {
+  /**
+   * Waits until recorded time `t` is due; false when stopped meanwhile. A plain boolean when there is
+   * nothing to wait for: a replay at full speed takes no asynchronous step per record.
+   */
+  const pace = (t: number): boolean | Promise<boolean> => {
     if (!loud && t >= fromAt) goLoud();
     if (!loud || o.speed === "max" || !origin) return !aborted();
     const wait = origin.wall + (t - origin.rec) / o.speed - performance.now();
-    if (wait >= 1) {
-      try {
-        await sleep(wait, undefined, { signal: o.signal });
-      } catch {
-        return false;
-      }
-    }
-    return !aborted();
+    if (wait < 1) return !aborted();
+    return sleep(wait, undefined, { signal: o.signal }).then(
+      () => !aborted(),
+      () => false,
+    );
   };
 
   // Since version 2 a session records where the live watch flushed a quiet node; older ones do not.
@@ -124,35 +124,38 @@ export async function replaySession(path: string, o: ReplayOptions): Promise<Pip
     pipeline.push(n, parts.every((p) => typeof p === "string") ? parts.join("") : joinBytes(parts), t);
   };
   try {
-    for await (const item of readSession(path, o.onWarning)) {
-      if (isLine(item) && run?.n === item.n && run.t === item.t) {
-        run.parts.push(...lineParts(item));
-        continue;
-      }
-      feedRun();
-      if (isHeader(item)) {
-        recordsIdle = item.version >= 2;
-        nextTick = item.started + tickMs;
-        fromAt = item.started + (o.from ?? 0) * 1000;
-        o.onHeader?.(item);
-        if (fromAt === item.started) goLoud();
-        continue;
-      }
-      // Ticks due strictly before the record: a tick at its very time comes after it, as live, where a
-      // line flushed for being quiet is handed over before the engine's clock moves.
-      let stopped = false;
-      while (nextTick < item.t) {
-        if (!(await pace(nextTick))) {
-          stopped = true;
-          break;
+    records: for await (const batch of readSessionBatches(path, o.onWarning)) {
+      for (const item of batch) {
+        if (isLine(item) && run?.n === item.n && run.t === item.t) {
+          run.parts.push(...lineParts(item));
+          continue;
         }
-        pipeline.tick(nextTick, !recordsIdle);
-        nextTick += tickMs;
+        feedRun();
+        if (isHeader(item)) {
+          recordsIdle = item.version >= 2;
+          nextTick = item.started + tickMs;
+          fromAt = item.started + (o.from ?? 0) * 1000;
+          o.onHeader?.(item);
+          if (fromAt === item.started) goLoud();
+          continue;
+        }
+        // Ticks due strictly before the record: a tick at its very time comes after it, as live, where a
+        // line flushed for being quiet is handed over before the engine's clock moves.
+        while (nextTick < item.t) {
+          let go = pace(nextTick);
+          if (typeof go !== "boolean") go = await go;
+          if (!go) break records;
+          pipeline.tick(nextTick, !recordsIdle);
+          nextTick += tickMs;
+        }
+        let go = pace(item.t);
+        if (typeof go !== "boolean") go = await go;
+        if (!go) break records;
+        if (isLine(item)) run = { n: item.n, t: item.t, parts: lineParts(item) };
+        else apply(pipeline, item, links, o.onStatus && ((s, at) => loud && o.onStatus!(s, at)));
+        const held = o.throttle?.();
+        if (held) await held;
       }
-      if (stopped || !(await pace(item.t))) break;
-      if (isLine(item)) run = { n: item.n, t: item.t, parts: lineParts(item) };
-      else apply(pipeline, item, links, o.onStatus && ((s, at) => loud && o.onStatus!(s, at)));
-      await o.throttle?.();
     }
     feedRun();
   } finally {

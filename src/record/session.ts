@@ -171,6 +171,18 @@ export async function* readSession(
   onWarning: (message: string) => void = () => {},
   o: ReadSessionOptions = {},
 ): AsyncGenerator<SessionItem> {
+  for await (const batch of readSessionBatches(path, onWarning, o)) yield* batch;
+}
+
+/**
+ * {@link readSession} a batch at a time (what one read of the file holds), for readers that go through
+ * millions of records: one step of an async generator per record would cost more than the record.
+ */
+export async function* readSessionBatches(
+  path: string,
+  onWarning: (message: string) => void = () => {},
+  o: ReadSessionOptions = {},
+): AsyncGenerator<SessionItem[]> {
   let first: SessionHeader | null = null;
   for (let part = 0; ; part++) {
     const file = part === 0 ? path : `${path}.${part}`;
@@ -186,43 +198,47 @@ export async function* readSession(
       bad = null;
     };
     let items = 0;
-    for await (const item of fileItems(file, onWarning)) {
-      items++;
-      if (items === 1) {
-        const h = parseHeader(item.text);
-        if (!h) {
-          if (part === 0) throw new SessionFormatError(`${file}: not a legowatch session file`);
-          onWarning(`${file}: not a part of this session (no session header); not read`);
-          return;
+    for await (const read of fileItems(file, onWarning)) {
+      const out: SessionItem[] = [];
+      for (const item of read) {
+        items++;
+        if (items === 1) {
+          const h = parseHeader(item.text);
+          if (!h) {
+            if (part === 0) throw new SessionFormatError(`${file}: not a legowatch session file`);
+            onWarning(`${file}: not a part of this session (no session header); not read`);
+            return;
+          }
+          if (h.version > SESSION_VERSION) {
+            throw new SessionFormatError(
+              `${file}: session format version ${h.version}; this legowatch reads version ${SESSION_VERSION}`,
+            );
+          }
+          if (part === 0) {
+            first = h;
+            out.push(h);
+          } else if (h.started !== first!.started || h.host !== first!.host) {
+            onWarning(`${file}: belongs to another session (started ${h.started} on ${h.host}); not read`);
+            return;
+          }
+          continue;
         }
-        if (h.version > SESSION_VERSION) {
-          throw new SessionFormatError(
-            `${file}: session format version ${h.version}; this legowatch reads version ${SESSION_VERSION}`,
-          );
+        if (item.data === null && item.text.trim() === "") continue;
+        const r = parseRecord(item.text, item.data);
+        if (r) {
+          reportBad();
+          out.push(r);
+          continue;
         }
-        if (part === 0) {
-          first = h;
-          yield h;
-        } else if (h.started !== first!.started || h.host !== first!.host) {
-          onWarning(`${file}: belongs to another session (started ${h.started} on ${h.host}); not read`);
-          return;
+        if (item.torn) {
+          reportBad();
+          onWarning(`${file}:${item.line}: skipped a torn last record (the recording was cut off)`);
+          continue;
         }
-        continue;
+        if (bad) bad.count++;
+        else bad = { line: item.line, count: 1 };
       }
-      if (item.text.trim() === "" && item.data === null) continue;
-      const r = parseRecord(item.text, item.data);
-      if (r) {
-        reportBad();
-        yield r;
-        continue;
-      }
-      if (item.torn) {
-        reportBad();
-        onWarning(`${file}:${item.line}: skipped a torn last record (the recording was cut off)`);
-        continue;
-      }
-      if (bad) bad.count++;
-      else bad = { line: item.line, count: 1 };
+      if (out.length > 0) yield out;
     }
     reportBad();
     if (items === 0 && part === 0)
@@ -253,6 +269,8 @@ function parseHeader(text: string): SessionHeader | null {
   };
 }
 
+/** A line record with nothing escaped in it, as nearly all are: read without JSON.parse, several times faster. */
+const PLAIN_LINE = /^\{"t":(\d{1,15}),"n":"([^"\\\x00-\x1f]*)","l":"([^"\\\x00-\x1f]*)"(,"c":1)?\}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const STATES: readonly string[] = ["connecting", "connected", "waiting", "retrying", "closed"];
 
@@ -261,6 +279,9 @@ const STATES: readonly string[] = ["connecting", "connected", "waiting", "retryi
  * followed a `len` line: its bytes, or null when they were missing or not followed by a line end.
  */
 export function parseRecord(text: string, data: Buffer | null = null): SessionRecord | null {
+  const m = PLAIN_LINE.exec(text);
+  if (m)
+    return m[4] ? { t: Number(m[1]), n: m[2]!, l: m[3]!, c: 1 } : { t: Number(m[1]), n: m[2]!, l: m[3]! };
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -323,12 +344,13 @@ function chunkLength(text: string): number | null {
  * follow it. Bytes that are not followed by a line end are not taken: the lines after the `len` line are
  * read as lines again, so one bad length costs one chunk, not the rest of the file.
  */
-async function* fileItems(path: string, onWarning: (message: string) => void): AsyncGenerator<FileItem> {
+async function* fileItems(path: string, onWarning: (message: string) => void): AsyncGenerator<FileItem[]> {
   const chunks = await openDecompressed(path);
   let buf: Buffer = Buffer.alloc(0);
   let line = 0;
   let pending: { text: string; line: number; len: number } | null = null;
-  function* drain(final: boolean): Generator<FileItem> {
+  function drain(final: boolean): FileItem[] {
+    const out: FileItem[] = [];
     let pos = 0;
     for (;;) {
       if (pending) {
@@ -336,14 +358,14 @@ async function* fileItems(path: string, onWarning: (message: string) => void): A
         const p = pending;
         pending = null;
         if (buf[pos + p.len] !== 0x0a) {
-          yield { text: p.text, line: p.line, data: null, torn: false };
+          out.push({ text: p.text, line: p.line, data: null, torn: false });
           continue;
         }
         const data = buf.subarray(pos, pos + p.len);
         for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, i + 1)) line++;
         line++;
         pos += p.len + 1;
-        yield { text: p.text, line: p.line, data, torn: false };
+        out.push({ text: p.text, line: p.line, data, torn: false });
         continue;
       }
       const nl = buf.indexOf(0x0a, pos);
@@ -353,17 +375,18 @@ async function* fileItems(path: string, onWarning: (message: string) => void): A
       pos = nl + 1;
       const len = chunkLength(text);
       if (len !== null) pending = { text, line, len };
-      else yield { text, line, data: null, torn: false };
+      else out.push({ text, line, data: null, torn: false });
     }
     buf = buf.subarray(pos);
-    if (!final) return;
-    if (pending) yield { text: pending.text, line: pending.line, data: null, torn: true };
-    else if (buf.length > 0) yield { text: buf.toString("utf8"), line: line + 1, data: null, torn: true };
+    if (!final) return out;
+    if (pending) out.push({ text: pending.text, line: pending.line, data: null, torn: true });
+    else if (buf.length > 0) out.push({ text: buf.toString("utf8"), line: line + 1, data: null, torn: true });
+    return out;
   }
   try {
     for await (const chunk of chunks.stream) {
       buf = buf.length === 0 ? (chunk as Buffer) : Buffer.concat([buf, chunk as Buffer]);
-      yield* drain(false);
+      yield drain(false);
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -376,7 +399,7 @@ async function* fileItems(path: string, onWarning: (message: string) => void): A
         : `${path}: the compressed data is corrupt (${e.message}); read up to there`,
     );
   }
-  yield* drain(true);
+  yield drain(true);
 }
 
 /** A file's bytes, gunzipped when it starts with the gzip magic (sessions, and logs given to `compare`). */
