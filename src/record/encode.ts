@@ -109,17 +109,35 @@ export class LineEncoder {
 /** The longest unfinished line kept whole, bytes (the framer's own limit). */
 const MAX_PARTIAL = 64 * 1024;
 
-/** Bytes a JSON string must escape, or that need a closer look (`\r`): controls, `"` and `\`. */
-const ESCAPE = new Uint8Array(128);
-for (let b = 0; b < 0x20; b++) ESCAPE[b] = 1;
-ESCAPE[0x0a] = 0;
-ESCAPE[0x0d] = 0;
-ESCAPE[0x22] = 1;
-ESCAPE[0x5c] = 1;
-ESCAPE[0x7f] = 1;
-
-/** True when `bytes[start, end)`, ASCII, holds a byte a JSON string must escape (line ends aside). */
+/** True when ASCII `bytes[start, end)` holds a byte a JSON string must escape: `"`, `\`, or a control other than a line end. */
 function needsEscape(bytes: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (ESCAPE[bytes[i]!]) return true;
+  const quote = bytes.indexOf(0x22, start);
+  if (quote !== -1 && quote < end) return true;
+  const backslash = bytes.indexOf(0x5c, start);
+  if (backslash !== -1 && backslash < end) return true;
+  let i = start;
+  for (; i < end && (bytes.byteOffset + i) % 4 !== 0; i++) if (isControl(bytes[i]!)) return true;
+  const words = (end - i) >> 2;
+  if (words > 0) {
+    const w = new Int32Array(bytes.buffer, bytes.byteOffset + i, words);
+    for (let k = 0; k < words; k++) {
+      const x = w[k]!;
+      // Some byte below 0x20 (all are below 0x80): most often a line end, so look closer.
+      if ((x - 0x20202020) & ~x & 0x80808080) {
+        const at = i + 4 * k;
+        if (
+          isControl(bytes[at]!) ||
+          isControl(bytes[at + 1]!) ||
+          isControl(bytes[at + 2]!) ||
+          isControl(bytes[at + 3]!)
+        )
+          return true;
+      }
+    }
+    i += 4 * words;
+  }
+  for (; i < end; i++) if (isControl(bytes[i]!)) return true;
   return false;
 }
+
+const isControl = (b: number) => b < 0x20 && b !== 0x0a && b !== 0x0d;
