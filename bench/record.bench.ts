@@ -5,7 +5,7 @@
  *    {@link Monitor} feeding a {@link Pipeline} (`dedupReplays`, as the CLI has it), written by a child
  *    process (this file in `feed` mode) as fast as the socket takes them; without recording, recording to
  *    a plain session file and recording to a `.gz` one (a {@link SessionWriter} with the hooks of
- *    {@link attachRecorder}). Best of three each, interleaved: lines/s, the slowdown, the session's size.
+ *    {@link attachRecorder}). Best of five each, interleaved: lines/s, the slowdown, the session's size.
  * 2. {@link replaySession} of the recorded sessions at `speed: "max"`: lines/s.
  *
  * Every run checks its counts: every line reached the engine, and a session holds every line, in order
@@ -34,7 +34,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SELF = fileURLToPath(import.meta.url);
 
 const LINES = 500_000;
-const RUNS = 3;
+/** Floods of each mode, interleaved; the best counts (the floods vary by ±20% on a busy two-core machine). */
+const RUNS = 5;
+const REPLAYS = 3;
 const NODE = "P";
 /** A flood that makes no progress for this long is over: what has not arrived is lost. */
 const STALL_MS = 3_000;
@@ -457,7 +459,7 @@ async function main(): Promise<number> {
         await sleep(200);
       }
     }
-    for (let run = 0; run < RUNS && !isInterrupted(); run++) {
+    for (let run = 0; run < REPLAYS && !isInterrupted(); run++) {
       for (const mode of ["plain", "gz"] as const) {
         const file = kept[mode];
         if (!file || isInterrupted()) continue;
