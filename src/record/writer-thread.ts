@@ -111,6 +111,8 @@ port.on("message", (m: Batch | { type: "close" }) => {
   reply({ type: "done", bytes: m.data.byteLength });
 });
 
+reply({ type: "ready" });
+
 function fail(err: Error): void {
   failed = true;
   reply({ type: "error", message: err.message, code: (err as NodeJS.ErrnoException).code });

@@ -60,6 +60,7 @@ export interface ThreadData {
 
 /** What the recording thread says back. */
 export type ThreadReply =
+  | { type: "ready" }
   | { type: "done"; bytes: number }
   | { type: "file"; path: string }
   | { type: "error"; message: string; code?: string }
@@ -105,6 +106,11 @@ export class SessionWriter {
   private closed = false;
   private readonly onError: ((err: Error) => void) | null;
   private readonly done: Promise<void>;
+  /**
+   * Settles once the recording thread has loaded (records written before are kept and written then).
+   * A benchmark waits for it so that starting the thread is not counted against recording.
+   */
+  readonly ready: Promise<void>;
 
   constructor(
     readonly path: string,
@@ -134,9 +140,14 @@ export class SessionWriter {
     this.thread = startThread(init);
     // A recorder must not keep a process alive that is otherwise done; close() holds it while it ends.
     this.thread.unref();
+    let loaded = () => {};
+    this.ready = new Promise((resolve) => {
+      loaded = resolve;
+    });
     this.done = new Promise((resolve) => {
       this.thread.on("message", (m: ThreadReply) => {
-        if (m.type === "done") this.behind -= m.bytes;
+        if (m.type === "ready") loaded();
+        else if (m.type === "done") this.behind -= m.bytes;
         else if (m.type === "file") this.files.push(m.path);
         else if (m.type === "error") this.fail(Object.assign(new Error(m.message), { code: m.code }));
         else resolve();
@@ -147,6 +158,7 @@ export class SessionWriter {
       });
       this.thread.on("exit", () => resolve());
     });
+    this.done.then(loaded);
   }
 
   /** A chunk of `node`'s console received at `t` (ms). Kept, not copied: sources never reuse a chunk. */

@@ -184,6 +184,7 @@ describe("session files", () => {
     const path = join(dir, "defaults.jsonl");
     const before = Date.now();
     const w = new SessionWriter(path, { nodes: [] });
+    await w.ready;
     await w.close();
     const { items } = await readAll(path);
     const h = items[0]!;
