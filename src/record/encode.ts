@@ -7,8 +7,8 @@ import { isAscii, isUtf8 } from "node:buffer";
  * nothing.
  */
 export class LineEncoder {
-  /** Each node's unfinished line, and when its first byte arrived. */
-  private readonly partial = new Map<string, { bytes: Buffer; t: number }>();
+  /** Each node's unfinished line: its parts (a serial line may come a few bytes at a time), when it began. */
+  private readonly partial = new Map<string, { parts: Buffer[]; length: number; t: number }>();
   private readonly names = new Map<string, string>();
 
   /** Records for the lines that `bytes` (received at `t`) completes; an unfinished last line waits. */
@@ -19,17 +19,18 @@ export class LineEncoder {
     if (held) {
       const nl = bytes.indexOf(0x0a);
       if (nl === -1) {
-        const joined = Buffer.concat([held.bytes, bytes]);
+        // A copy: the chunk it came in is not kept alive for a few bytes.
+        held.parts.push(Buffer.from(bytes));
+        held.length += bytes.length;
         // A line that never ends is written in pieces rather than kept without bound.
-        if (joined.length < MAX_PARTIAL) {
-          held.bytes = joined;
-          return "";
-        }
+        if (held.length < MAX_PARTIAL) return "";
         this.partial.delete(node);
+        const joined = Buffer.concat(held.parts, held.length);
         return this.record(t, node, joined, 0, joined.length, true);
       }
       this.partial.delete(node);
-      out = this.record(t, node, Buffer.concat([held.bytes, bytes.subarray(0, nl)]), 0, -1, false);
+      held.parts.push(bytes.subarray(0, nl));
+      out = this.record(t, node, Buffer.concat(held.parts), 0, -1, false);
       start = nl + 1;
     }
     const last = bytes.lastIndexOf(0x0a);
@@ -38,8 +39,7 @@ export class LineEncoder {
     if (rest < bytes.length) {
       if (bytes.length - rest >= MAX_PARTIAL)
         return out + this.record(t, node, bytes, rest, bytes.length, true);
-      // A copy: the chunk it came in is not kept alive for a few bytes.
-      this.partial.set(node, { bytes: Buffer.from(bytes.subarray(rest)), t });
+      this.partial.set(node, { parts: [Buffer.from(bytes.subarray(rest))], length: bytes.length - rest, t });
     }
     return out;
   }
@@ -52,7 +52,8 @@ export class LineEncoder {
     const held = this.partial.get(node);
     if (!held) return "";
     this.partial.delete(node);
-    return this.record(held.t, node, held.bytes, 0, held.bytes.length, true);
+    const bytes = Buffer.concat(held.parts, held.length);
+    return this.record(held.t, node, bytes, 0, bytes.length, true);
   }
 
   /** Every node's unfinished line as a piece. */

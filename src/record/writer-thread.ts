@@ -92,9 +92,10 @@ function take(batch: Batch): void {
 port.on("message", (m: Batch | { type: "close" }) => {
   if ("type" in m) {
     try {
-      if (!failed) closeSync(fd);
+      closeSync(fd);
     } catch (err) {
-      fail(err as Error);
+      // After a failed write the close may fail too; the first error is the one to report.
+      if (!failed) fail(err as Error);
     }
     reply({ type: "closed" });
     return;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   appendFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -407,6 +408,31 @@ describe("session files", () => {
     ]) {
       assert.equal(redactSourceUri(uri), uri);
     }
+  });
+
+  it("a write that fails in the recording thread stops the recording and is reported once", async () => {
+    const path = join(dir, "blocked.jsonl");
+    // The next part's name is taken by a directory: the rotation cannot open it.
+    mkdirSync(`${path}.1`, { recursive: true });
+    const errors: Error[] = [];
+    const w = new SessionWriter(path, {
+      nodes: NODES,
+      started: T0,
+      maxBytes: 300,
+      onError: (e) => errors.push(e),
+    });
+    for (let i = 0; i < 20; i++) w.chunk(T0 + i, "P", `line ${i} ${"w".repeat(40)}\n`);
+    await w.close();
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!.message, /EISDIR|illegal operation on a directory/);
+    // What was written before the failure reads back.
+    const items: SessionItem[] = [];
+    for await (const x of readSession(path, undefined, { parts: false })) items.push(x);
+    assert.ok(items.length > 2 && items.slice(1).every(isLine));
+    // Without onError, close() rejects with it.
+    const again = new SessionWriter(path, { nodes: NODES, started: T0, maxBytes: 300 });
+    for (let i = 0; i < 20; i++) again.chunk(T0 + i, "P", `line ${i} ${"w".repeat(40)}\n`);
+    await assert.rejects(again.close(), /EISDIR|illegal operation on a directory/);
   });
 
   it("a file that cannot be written throws when it is opened", () => {
