@@ -533,7 +533,12 @@ function linuxGuiltyOf(r: Report): { fn?: string; missing?: string } {
   if (names.length === 0) {
     return { missing: r.items.some((i) => i.kind === "frame") ? "no guilty frame" : "no call trace" };
   }
-  const fn = linuxGuilty(names, rule?.skip, rule?.pick ?? "first");
+  const pick = rule?.pick ?? "first";
+  // A stall with no anchor frame (a kernel thread's own loop, a stack the unwinder lost) is named
+  // after where the CPU was caught, its first frame, rather than not at all.
+  const fn =
+    linuxGuilty(names, rule?.skip, pick) ??
+    (pick === "stall" ? linuxGuilty(names, rule?.skip, "first") : undefined);
   return fn ? { fn } : { missing: "no guilty frame" };
 }
 

@@ -389,6 +389,20 @@ const BUGS_AND_WARNINGS: readonly CrashFormat[] = [
     noStack: true,
   },
   {
+    // Before 4.x (warn_slowpath_common: `WARNING: [CPU: N PID: N ]at file:line fn+off/size()`), a
+    // WARNING printed no registers: the header names its function, and the call trace is all there is.
+    kind: "warning",
+    type: "warning",
+    role: "start",
+    literals: ["WARNING: "],
+    header: /^WARNING: (?:CPU: ?\d+ PID: ?\d+ )?at (\S+:\d+) ([\w.$]+\+0x[0-9a-f]+\/0x[0-9a-f]+)\(\)/,
+    title: "WARNING in {fn}",
+    fallback: "WARNING at $1",
+    whereGroup: 1,
+    fnGroup: 2,
+    stack: { from: ["header", TRACE] },
+  },
+  {
     // syzkaller titles a WARNING by where it trapped or by its call trace, never by the header alone:
     // a header with neither after it is `WARNING in corrupted`.
     kind: "warning",

@@ -8,6 +8,12 @@ import { fnOf } from "./family.js";
 
 // Recent kernels print a `UID: N` between the CPU and the PID.
 const TASK = /^CPU: ?(\d+) (?:UID: \d+ )?PID: ?(\d+) Comm: (.{1,16}?) (\S+)(?: (#\d+))?(?: .*)?$/;
+// Kernels before 3.10: `Pid: 17, comm: migration/3 Not tainted 2.6.32-431.el6.x86_64 #1 Dell Inc.
+// PowerEdge R720`, after a line of its own, `CPU 3`.
+// The taint flags are letters and spaces (`Tainted: G        W `); the release starts with a digit.
+const TASK_OLD =
+  /^Pid: (\d+), comm: (.{1,20}?) (?:Not tainted|Tainted: [A-Z ]+?) +(\d\S*)(?: (#\d+))?(?: .*)?$/;
+const CPU_OLD = /^CPU (\d+)\s*$/;
 const RIP = /^RIP: ([0-9a-f]{4}):\[<([0-9a-f]{16})>\]\s+\[<([0-9a-f]{16})>\] (\S+)/;
 const RIP_SUMMARY = /^RIP\s+\[<([0-9a-f]{16})>\] (\S+)/;
 // Linux since 4.x: `RIP: 0010:sysrq_handle_crash+0x16/0x20`.
@@ -25,11 +31,18 @@ const FRAME = /^\s*(?:<(?:IRQ|EOI|NMI|#DF|#MC)>\s+)?\[<([0-9a-f]{8}|[0-9a-f]{16}
 const MARKER = /^<(?:TSK|IRQ|#DF|NMI|#DB|#MC|EOT|EOI|EOE)>\s*$/;
 const PAGE_WALK = /^(?:PGD|PUD|PMD|PTE) [0-9a-f]+/;
 
-/** The task line `CPU: 4 PID: 17 Comm: recvpollcq 4.0.0-lego-ys+ #744`. */
-export function taskLine(msg: string): { cpu: number; pid: number; comm: string; kernel: string } | null {
+/**
+ * The task line `CPU: 4 PID: 17 Comm: recvpollcq 4.0.0-lego-ys+ #744`, or the older `Pid: 17, comm: ...`
+ * and `CPU 3` lines, each with what it holds.
+ */
+export function taskLine(msg: string): { cpu?: number; pid?: number; comm?: string; kernel?: string } | null {
   const m = TASK.exec(msg);
-  if (!m) return null;
-  return { cpu: Number(m[1]), pid: Number(m[2]), comm: m[3]!, kernel: m[5] ? `${m[4]} ${m[5]}` : m[4]! };
+  if (m)
+    return { cpu: Number(m[1]), pid: Number(m[2]), comm: m[3]!, kernel: m[5] ? `${m[4]} ${m[5]}` : m[4]! };
+  const o = TASK_OLD.exec(msg);
+  if (o) return { pid: Number(o[1]), comm: o[2]!, kernel: o[4] ? `${o[3]} ${o[4]}` : o[3]! };
+  const c = CPU_OLD.exec(msg);
+  return c ? { cpu: Number(c[1]) } : null;
 }
 
 /** `IP: [<...>] fn+off/size`, `RIP: 0010:[<...>]  [<...>] fn+off/size` or the summary `RIP  [<...>] fn`. */
@@ -64,6 +77,8 @@ export function isDumpLine(msg: string): boolean {
   if (t.length === 0) return false;
   return (
     TASK.test(t) ||
+    TASK_OLD.test(t) ||
+    CPU_OLD.test(t) ||
     IP.test(t) ||
     RIP.test(t) ||
     RIP_SUMMARY.test(t) ||

@@ -90,6 +90,27 @@ describe("crash reports from the seed", () => {
 });
 
 describe("crash formats from the format strings", () => {
+  it("kernels before 3.10: the task from `Pid: %d, comm: %.20s` and `CPU %d`, a stall named where it was caught", () => {
+    const [c, ...rest] = crashes(
+      [
+        "[ 4170.002114] BUG: soft lockup - CPU#3 stuck for 67s! [migration/3:17]",
+        "[ 4170.002130] CPU 3 ",
+        "[ 4170.002141] Pid: 17, comm: migration/3 Tainted: G        W  2.6.32-431.el6.x86_64 #1 Dell Inc.",
+        "[ 4170.002150] RIP: 0010:[<ffffffff810b9a6e>]  [<ffffffff810b9a6e>] stop_machine_cpu_stop+0x7e/0xe0",
+        "[ 4170.002200] Call Trace:",
+        // The console lost the rest: no anchor frame to name the stall after.
+        "[ 4170.002230]  [<ffffffff810b9890>] cpu_stopper_thread+0xa0/0x1d0",
+      ].join("\n"),
+    );
+    assert.equal(rest.length, 0);
+    assert.equal(c!.title, "BUG: soft lockup in stop_machine_cpu_stop");
+    assert.equal(c!.cpu, 3);
+    assert.equal(c!.pid, 17);
+    assert.equal(c!.comm, "migration/3");
+    assert.equal(c!.kernel, "2.6.32-431.el6.x86_64 #1");
+    assert.equal(c!.report.length, 6, "the task lines belong to the report");
+  });
+
   it("BUG: failure at %s:%d/%s()! continues into the panic (F12, F13)", () => {
     const [c, ...rest] = crashes(
       [
