@@ -315,7 +315,7 @@ export class CrashAssembler {
         }
         break;
       case "start":
-        if (own && own.format.role === "cut") {
+        if (own && (own.format.role === "cut" || (format.warnMessage && isWarnHead(own)))) {
           this.restart(own, line, format, m);
           return true;
         }
@@ -473,6 +473,21 @@ export class CrashAssembler {
     }
     if (/^(?:R[A-Z0-9]{1,2}|E[A-Z]{2}|FS|CS|CR2|DR\d):/.test(t)) registers(t, ev.registers);
   }
+}
+
+/**
+ * A WARNING that has printed its header and perhaps a line or two (`Hardware name:`), but no message,
+ * registers or stack yet: what follows may be its message.
+ */
+function isWarnHead(r: Report): boolean {
+  return (
+    r.format.kind === "warning" &&
+    r.format.type === "warning" &&
+    r.messageLines === 0 &&
+    r.items.length === 0 &&
+    r.stacks.length === 1 &&
+    r.lines.length <= 4
+  );
 }
 
 /** A body line as its format reads it: indentation and the format's own line prefix removed. */

@@ -100,6 +100,11 @@ export interface CrashFormat {
   lego?: true;
   /** syzkaller knows this header only by the panic that may follow it: such a panic gives the title. */
   panicTitles?: true;
+  /**
+   * Kernels also print this header as the message of a WARN (3.x hard lockups: `WARN(1, "Watchdog
+   * detected hard LOCKUP on cpu %d")`); right after a WARNING's header it names that report.
+   */
+  warnMessage?: true;
 }
 
 const DIE_TRAPS =
@@ -716,6 +721,7 @@ const STALLS: readonly CrashFormat[] = [
     title: "hard lockup in {fn}",
     fallback: "hard lockup",
     panicTitles: true,
+    warnMessage: true,
     stack: { from: ["rip", TRACE], pick: "stall" },
   },
   {

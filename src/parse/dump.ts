@@ -26,9 +26,11 @@ const PC = /^(?:pc : |epc : |PC is at |EIP is at )([\w.$]+\+0x[0-9a-f]+\/0x[0-9a
 const REG_ROW = /^(?:RSP|RAX|RDX|RBP|R10|R13|FS|CS|CR2|EAX|ESP): /;
 const REG_PAIR = /\b([A-Z][A-Z0-9]{1,5}):\s*([0-9a-f]{4}:[0-9a-f]{16}|[0-9a-f]{4,16}(?:\([0-9a-f]{4}\))?)/g;
 const STACK_WORDS = /^(?:[0-9a-f]{16} ){0,7}[0-9a-f]{16}\s*$/;
-// Kernels before 4.x put a stack's first frame on the line of its marker: ` <IRQ>  [<...>] ? f+0x1/0x2`.
-const FRAME = /^\s*(?:<(?:IRQ|EOI|NMI|#DF|#MC)>\s+)?\[<([0-9a-f]{8}|[0-9a-f]{16})>\] (\? )?(\S+)\s*$/;
-const MARKER = /^<(?:TSK|IRQ|#DF|NMI|#DB|#MC|EOT|EOI|EOE)>\s*$/;
+// Kernels before 4.x put a stack's first frame on the line of its marker: ` <IRQ>  [<...>] ? f+0x1/0x2`
+// (2.6 ends an exception stack with `<<EOE>>`); a module's function is followed by its name, `[mlx4_ib]`.
+const FRAME =
+  /^\s*(?:<(?:IRQ|EOI|NMI|#DF|#MC|<EOE>)>\s+)?\[<([0-9a-f]{8}|[0-9a-f]{16})>\] (\? )?(\S+)(?: \[[\w-]+\])?\s*$/;
+const MARKER = /^<(?:TSK|IRQ|#DF|NMI|#DB|#MC|EOT|EOI|EOE|<EOE>)>\s*$/;
 const PAGE_WALK = /^(?:PGD|PUD|PMD|PTE) [0-9a-f]+/;
 
 /**
