@@ -374,6 +374,10 @@ export class CrashAssembler {
     if (format.addressGroup && m[format.addressGroup]) r.ev.address = m[format.addressGroup]!.trim();
     if (format.whereGroup && m[format.whereGroup]) r.ev.where = m[format.whereGroup];
     if (format.dieGroup) r.ev.die = Number(m[format.dieGroup]);
+    if (format.taskGroups && m[format.taskGroups[0]]) {
+      r.ev.comm = m[format.taskGroups[0]];
+      r.ev.pid = Number(m[format.taskGroups[1]]);
+    }
     if (format.reasonGroup) r.ev.panic = m[format.reasonGroup] ?? "";
     if (format.fnGroup && m[format.fnGroup]) {
       const sym = m[format.fnGroup]!;

@@ -96,6 +96,8 @@ export interface CrashFormat {
   partOf?: readonly string[];
   /** Text a body line of this format starts with that is not part of the message (`kmemleak: `). */
   strip?: RegExp;
+  /** The header's groups that name the task it is about: comm, then PID (`[cat:4312]`, `task java:5512`). */
+  taskGroups?: readonly [comm: number, pid: number];
   /** Only LegoOS prints this header. */
   lego?: true;
   /** syzkaller knows this header only by the panic that may follow it: such a panic gives the title. */
@@ -710,6 +712,7 @@ const STALLS: readonly CrashFormat[] = [
     literals: ["BUG: soft lockup"],
     header: /^(?:(?:NMI )?watchdog: )?BUG: soft lockup - CPU#(\d+) stuck for (\d+)s! \[(.*):(\d+)\]/,
     title: "BUG: soft lockup in {fn}",
+    taskGroups: [3, 4],
     stack: { from: ["rip", TRACE], pick: "stall" },
   },
   {
@@ -731,6 +734,7 @@ const STALLS: readonly CrashFormat[] = [
     literals: ["blocked for more than", "blocked in I/O wait"],
     header: /^INFO: task (.*):(\d+) blocked (?:in I\/O wait )?for more than (\d+) seconds/,
     title: "INFO: task hung in {fn}",
+    taskGroups: [1, 2],
     stack: { from: [TRACE], pick: "hung" },
   },
   {

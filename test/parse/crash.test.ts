@@ -90,6 +90,30 @@ describe("crash reports from the seed", () => {
 });
 
 describe("crash formats from the format strings", () => {
+  it("a hung task is the task its header names (`INFO: task %s:%d blocked for more than %ld seconds.`)", () => {
+    const [c] = crashes(
+      [
+        "[  900.000000] INFO: task java:5512 blocked for more than 120 seconds.",
+        "[  900.000001]       Not tainted 2.6.32-431.el6.x86_64 #1",
+        '[  900.000002] "echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.',
+        "[  900.000003] java          D 0000000000000003     0  5512      1 0x00000080",
+        "[  900.000004] Call Trace:",
+        "[  900.000005]  [<ffffffff8152a6d5>] schedule_timeout+0x215/0x2e0",
+        "[  900.000006]  [<ffffffffa05c7a1e>] nfs_wait_bit_killable+0x1e/0x40 [nfs]",
+        "[  900.000007]  [<ffffffffa05d7d6c>] nfs_file_flush+0x5c/0x90 [nfs]",
+        "[  900.000008]  [<ffffffff8118e89c>] filp_close+0x3c/0x90",
+      ].join("\n"),
+    );
+    assert.equal(c!.title, "INFO: task hung in nfs_file_flush");
+    assert.equal(c!.comm, "java");
+    assert.equal(c!.pid, 5512);
+    assert.deepEqual(
+      c!.frames.map((f) => f.fn),
+      ["schedule_timeout", "nfs_wait_bit_killable", "nfs_file_flush", "filp_close"],
+      "frames of modules count",
+    );
+  });
+
   it("kernels before 3.10: the task from `Pid: %d, comm: %.20s` and `CPU %d`, a stall named where it was caught", () => {
     const [c, ...rest] = crashes(
       [
