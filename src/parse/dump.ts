@@ -6,13 +6,16 @@ import { fnOf } from "./family.js";
  * the memory manager's remote dump of a stuck CPU (formats.md F9 steps 6-11).
  */
 
-// Recent kernels print a `UID: N` between the CPU and the PID.
-const TASK = /^CPU: ?(\d+) (?:UID: \d+ )?PID: ?(\d+) Comm: (.{1,16}?) (\S+)(?: (#\d+))?(?: .*)?$/;
+// Recent kernels print a `UID: N` between the CPU and the PID; Linux then its taint (`Not tainted`, or
+// `Tainted: G           OE`, on RHEL followed by a run of dashes), LegoOS none; then the release, which
+// starts with a digit (a release that does not is read by the looser second form).
+const TASK =
+  /^CPU: ?(\d+) (?:UID: \d+ )?PID: ?(\d+) Comm: (.{1,16}?) (?:(?:Not tainted|Tainted: [A-Z ]*?(?: -+)?) +)?(\d\S*)(?: (#\S+))?(?: .*)?$/;
+const TASK_LOOSE = /^CPU: ?(\d+) (?:UID: \d+ )?PID: ?(\d+) Comm: (.{1,16}?) (\S+)(?: (#\d+))?(?: .*)?$/;
 // Kernels before 3.10: `Pid: 17, comm: migration/3 Not tainted 2.6.32-431.el6.x86_64 #1 Dell Inc.
 // PowerEdge R720`, after a line of its own, `CPU 3`.
-// The taint flags are letters and spaces (`Tainted: G        W `); the release starts with a digit.
 const TASK_OLD =
-  /^Pid: (\d+), comm: (.{1,20}?) (?:Not tainted|Tainted: [A-Z ]+?) +(\d\S*)(?: (#\d+))?(?: .*)?$/;
+  /^Pid: (\d+), comm: (.{1,20}?) (?:Not tainted|Tainted: [A-Z ]+?(?: -+)?) +(\d\S*)(?: (#\S+))?(?: .*)?$/;
 const CPU_OLD = /^CPU (\d+)\s*$/;
 const RIP = /^RIP: ([0-9a-f]{4}):\[<([0-9a-f]{16})>\]\s+\[<([0-9a-f]{16})>\] (\S+)/;
 const RIP_SUMMARY = /^RIP\s+\[<([0-9a-f]{16})>\] (\S+)/;
@@ -38,7 +41,7 @@ const PAGE_WALK = /^(?:PGD|PUD|PMD|PTE) [0-9a-f]+/;
  * and `CPU 3` lines, each with what it holds.
  */
 export function taskLine(msg: string): { cpu?: number; pid?: number; comm?: string; kernel?: string } | null {
-  const m = TASK.exec(msg);
+  const m = TASK.exec(msg) ?? TASK_LOOSE.exec(msg);
   if (m)
     return { cpu: Number(m[1]), pid: Number(m[2]), comm: m[3]!, kernel: m[5] ? `${m[4]} ${m[5]}` : m[4]! };
   const o = TASK_OLD.exec(msg);
@@ -78,7 +81,7 @@ export function isDumpLine(msg: string): boolean {
   const t = msg.trimStart();
   if (t.length === 0) return false;
   return (
-    TASK.test(t) ||
+    TASK_LOOSE.test(t) ||
     TASK_OLD.test(t) ||
     CPU_OLD.test(t) ||
     IP.test(t) ||
