@@ -18,6 +18,7 @@ export type RuleName =
   | "ib-port-down"
   | "warning"
   | "segfault"
+  | "oom-kill"
   | "node-silent"
   | "reboot"
   | "stalled-rpc";

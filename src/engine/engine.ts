@@ -4,7 +4,7 @@ import { type Alert, AlertBook, type AlertChange, type AlertSink } from "./alert
 import { NodeState } from "./node-state.js";
 import type { RuleContext } from "./rules/context.js";
 import { IbPortRule } from "./rules/ib-port.js";
-import { onCrash, onReboot, onSegfault, onTimeout } from "./rules/incidents.js";
+import { onCrash, onOom, onReboot, onSegfault, onTimeout } from "./rules/incidents.js";
 import { checkSilent, heard } from "./rules/silent.js";
 import { StallRule, stallDetector } from "./rules/stall.js";
 import { StalledRpc } from "./rules/stalled-rpc.js";
@@ -118,6 +118,9 @@ export class Engine {
       }
       case "segfault":
         onSegfault(this.ctx, n, e);
+        break;
+      case "oom":
+        onOom(this.ctx, n, e);
         break;
       case "reboot":
         onReboot(this.ctx, n, e);

@@ -144,6 +144,20 @@ export interface SegfaultEvent extends EventBase {
   signal?: number;
 }
 
+/** The kernel's OOM killer killed a process (Linux; a memory cgroup's limit, or the whole machine's). */
+export interface OomEvent extends EventBase {
+  type: "oom";
+  pid: number;
+  comm: string;
+  /** A memory cgroup ran out, not the machine. */
+  cgroup?: true;
+  /** The victim's badness score (kernels before 5.x print it). */
+  score?: number;
+  /** Its virtual and resident anonymous memory, kB (kernels since 5.x print them on the same line). */
+  totalVmKb?: number;
+  anonRssKb?: number;
+}
+
 /** A processor pcache or victim allocation that gave up (F14); the faulting thread gets SIGSEGV. */
 export interface AllocAbortEvent extends EventBase {
   type: "alloc_abort";
@@ -335,6 +349,7 @@ export type ParsedEvent =
   | IbErrorEvent
   | IbMadEvent
   | SegfaultEvent
+  | OomEvent
   | AllocAbortEvent
   | StraceEvent
   | ProfileEvent

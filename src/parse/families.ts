@@ -5,6 +5,7 @@ import type { BlockFamily, LineFamily } from "./family.js";
 import { handlerErrorFamily } from "./handler.js";
 import { ibErrorFamily, lostCqeFamily } from "./iberror.js";
 import { ibMadFamily } from "./ibmad.js";
+import { oomFamily } from "./oom.js";
 import { processFamily } from "./process.js";
 import { profileFamily } from "./profile.js";
 import { segfaultFamily } from "./segfault.js";
@@ -37,6 +38,7 @@ export function createFamilies(): Families {
       ibMadFamily,
       ibErrorFamily,
       segfaultFamily,
+      oomFamily,
       straceFamily,
       processFamily,
       handlerErrorFamily,

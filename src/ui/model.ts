@@ -14,6 +14,7 @@ const EVENT_SEVERITY: Partial<Record<ParsedEvent["type"], Severity>> = {
   timeout: "critical",
   ib_error: "error",
   segfault: "error",
+  oom: "error",
   alloc_abort: "error",
   handler_error: "error",
   warning: "warning",

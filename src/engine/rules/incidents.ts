@@ -1,4 +1,4 @@
-import type { CrashEvent, RebootEvent, SegfaultEvent, TimeoutEvent } from "../../parse/events.js";
+import type { CrashEvent, OomEvent, RebootEvent, SegfaultEvent, TimeoutEvent } from "../../parse/events.js";
 import { readStamp } from "../../parse/line.js";
 import { evidenceOf, whenOf } from "../alerts.js";
 import type { NodeState } from "../node-state.js";
@@ -42,6 +42,22 @@ export function onSegfault(ctx: RuleContext, node: NodeState, e: SegfaultEvent):
   ctx.book.raise(
     `segfault:${node.name}:${e.comm ?? ""}`,
     { rule: "segfault", severity: "error", node: node.name, message: `${who}: ${detail}` },
+    whenOf(e),
+    [evidenceOf(e)],
+  );
+}
+
+/** The OOM killer killed a process: the node (or a cgroup) ran out of memory. Repeats of a comm fold. */
+export function onOom(ctx: RuleContext, node: NodeState, e: OomEvent): void {
+  const size = e.anonRssKb !== undefined ? `, ${Math.round(e.anonRssKb / 1024)} MB resident` : "";
+  ctx.book.raise(
+    `oom-kill:${node.name}:${e.comm}`,
+    {
+      rule: "oom-kill",
+      severity: "error",
+      node: node.name,
+      message: `${e.cgroup ? "memory cgroup out of memory" : "out of memory"}: the OOM killer killed ${e.comm}[${e.pid}]${size}`,
+    },
     whenOf(e),
     [evidenceOf(e)],
   );

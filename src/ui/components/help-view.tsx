@@ -20,17 +20,17 @@ const KEYS: [string, string][] = [
 const KEY_WIDTH = 11;
 
 const LEGEND =
-  "Nodes lists each console: its role (P processor, M memory, S storage), source status and how " +
-  "long since it was heard. Workers shows the memory nodes' thread-pool workers: requests queued, " +
-  "whether one is in its handler, and their recent history. Alerts lists what the watchdog raised, " +
-  "firing first and newest first, coloured by severity (critical red, error magenta, warning yellow, " +
-  "info dim); an acknowledged alert hides until its count changes. Log is the consoles' tail, lines " +
-  "that start an event marked by their severity. The rules (defaults; a config changes them): " +
+  "Nodes lists each console: its role (P processor, M memory, S storage), source status and when it " +
+  "was last heard. Workers shows the M nodes' thread-pool workers: requests queued, " +
+  "whether one is in its handler, and their recent history. Alerts lists the watchdog's alerts, " +
+  "firing and newest first, coloured by severity " +
+  "(critical red, error magenta, warning yellow); an acknowledged alert hides until its count changes. Log is the consoles' tail, event " +
+  "lines marked by severity. The rules (defaults; a config changes them): " +
   "worker-stuck, a worker in its handler with no progress for 20 s or the kernel's report; " +
   "queue-growth, 4 or more requests queued for 5 s; rpc-timeout, an RPC without reply; " +
   "ib-error-storm, 5 IB errors within 10 s; crash and warning, a kernel report (Enter shows it); " +
   "stall, a lockup, hung task or RCU stall; ib-port-down, IB port down 30 s at boot; " +
-  "segfault, a user program's fault; reboot; node-silent, no line for a set time (off by default); " +
+  "segfault, a user program's fault; oom-kill, an OOM kill; reboot; node-silent, no line for a set time (off by default); " +
   "stalled-rpc, a timeout on one node while another node's worker was stuck.";
 
 /** The full-screen help: the keys, then a legend of the panels and the alert rules. */
