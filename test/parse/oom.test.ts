@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import type { Alert } from "../../src/engine/alerts.js";
@@ -60,6 +61,17 @@ describe("oom family (mm/oom_kill.c)", () => {
         ].join("\n"),
       ),
       [],
+    );
+  });
+
+  it("a real kernel's kill (Debian's 6.x in QEMU, test/fixtures/linux-reports/qemu-oom-kill)", () => {
+    const log = readFileSync(new URL("../fixtures/linux-reports/qemu-oom-kill", import.meta.url), "utf8");
+    const p = new Pipeline();
+    p.push("S", log.slice(log.indexOf("\n\n") + 2));
+    p.end();
+    assert.deepEqual(
+      p.engine.all.map((a) => [a.rule, a.message]),
+      [["oom-kill", "out of memory: the OOM killer killed cat[85], 4 kB resident"]],
     );
   });
 

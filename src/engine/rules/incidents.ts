@@ -49,7 +49,9 @@ export function onSegfault(ctx: RuleContext, node: NodeState, e: SegfaultEvent):
 
 /** The OOM killer killed a process: the node (or a cgroup) ran out of memory. Repeats of a comm fold. */
 export function onOom(ctx: RuleContext, node: NodeState, e: OomEvent): void {
-  const size = e.anonRssKb !== undefined ? `, ${Math.round(e.anonRssKb / 1024)} MB resident` : "";
+  const kb = e.anonRssKb;
+  const size =
+    kb === undefined ? "" : kb < 1024 ? `, ${kb} kB resident` : `, ${Math.round(kb / 1024)} MB resident`;
   ctx.book.raise(
     `oom-kill:${node.name}:${e.comm}`,
     {
