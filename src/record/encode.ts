@@ -68,9 +68,10 @@ export class LineEncoder {
     const head = this.head(t, node);
     // The usual case, a run of printable ASCII lines, in one pass of native string code.
     if (isAscii(bytes.subarray(start, end)) && !needsEscape(bytes, start, end - 1)) {
-      let s = bytes.toString("latin1", start, end - 1);
+      // With its last line end, so that a serial console's `\r\n` goes the same way as the others.
+      let s = bytes.toString("latin1", start, end);
       if (s.includes("\r")) s = s.replaceAll("\r\n", "\n");
-      if (!s.includes("\r")) return `${head}"${s.replaceAll("\n", `"}\n${head}"`)}"}\n`;
+      if (!s.includes("\r")) return `${head}"${s.slice(0, -1).replaceAll("\n", `"}\n${head}"`)}"}\n`;
     }
     let out = "";
     for (let a = start; a < end; ) {
