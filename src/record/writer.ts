@@ -253,10 +253,9 @@ export class SessionWriter {
   }
 
   private added(): void {
-    if (this.pendingBytes >= FLUSH_ABOVE) {
-      this.flush();
-      return;
-    }
+    // A flood is handed over in 64 KiB steps; the timed flush still comes 200 ms on, for the line
+    // the last step ended in the middle of.
+    if (this.pendingBytes >= FLUSH_ABOVE) this.flush();
     if (!this.timer) {
       this.timer = setTimeout(() => this.flush(true), this.flushMs);
       this.timer.unref();

@@ -209,6 +209,16 @@ describe("session files", () => {
     await w.close();
   });
 
+  it("after a flood, the line it ended in the middle of is written within 200 ms too", async () => {
+    const path = join(dir, "flood-tail.jsonl");
+    const w = new SessionWriter(path, { nodes: NODES, started: T0 });
+    // Over 64 KiB at once: handed over at once, its unfinished last line held by the recording thread.
+    w.chunk(T0 + 1, "P", `${"x".repeat(70_000)}\nstill arriving`);
+    await sleep(350);
+    assert.match(readFileSync(path, "utf8"), /"l":"still arriving","c":1\}\n$/);
+    await w.close();
+  });
+
   it("skips a torn last line with a warning naming the file and line", async () => {
     const path = join(dir, "torn.jsonl");
     const w = new SessionWriter(path, { nodes: NODES, started: T0 });
