@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import type { Alert } from "../../src/engine/alerts.js";
 import { Engine } from "../../src/engine/engine.js";
@@ -9,6 +10,7 @@ import type {
   ThpoolEvent,
   TimeoutEvent,
 } from "../../src/parse/events.js";
+import { Pipeline } from "../../src/pipeline.js";
 
 let lineNo = 0;
 function base(node: string, ts: number | null, arrival: number | null = null): EventBase {
@@ -280,5 +282,57 @@ describe("stalled-rpc, one story per timeout", () => {
     const stories = e.all.filter((a) => a.rule === "stalled-rpc");
     assert.equal(stories.length, 1);
     assert.match(stories[0]!.message, /in its handler with no progress/);
+  });
+});
+
+describe("crash", () => {
+  /** A real kernel's Oops (Debian's 6.x in QEMU), then what panic() prints when panic_on_oops is set. */
+  function oopsThenPanic(gapLines: number): string {
+    const log = readFileSync(
+      new URL("../fixtures/linux-reports/qemu-lkdtm-null-deref", import.meta.url),
+      "utf8",
+    );
+    const lines = log.split("\n");
+    const from = lines.findIndex((l) => l.includes("BUG: kernel NULL pointer dereference"));
+    const to = lines.findIndex((l) => l.includes("---[ end trace"));
+    return [
+      ...lines.slice(from, to + 1),
+      ...Array.from(
+        { length: gapLines },
+        (_, i) => `[    3.4952${String(i).padStart(2, "0")}] sh (84) used greatest stack depth`,
+      ),
+      "[    3.495300] Kernel panic - not syncing: Fatal exception",
+      "[    3.495900] Kernel Offset: 0x1c00000 from 0xffffffff81000000 (relocation range: 0xffffffff80000000-0xffffffffbfffffff)",
+      "[    3.496500] ---[ end Kernel panic - not syncing: Fatal exception ]---",
+      "",
+    ].join("\n");
+  }
+
+  function crashAlerts(text: string): Alert[] {
+    const p = new Pipeline();
+    p.push("N", text);
+    p.end();
+    return p.engine.all.filter((a) => a.rule === "crash");
+  }
+
+  it("the 'Fatal exception' panic right after an Oops is that Oops's end: one alert, saying the node died", () => {
+    const [a, ...rest] = crashAlerts(oopsThenPanic(0));
+    assert.equal(rest.length, 0);
+    assert.equal(
+      a!.message,
+      "BUG: unable to handle kernel NULL pointer dereference in lkdtm_EXCEPTION (sh[84], CPU 0); the node then panicked: Fatal exception",
+    );
+    assert.equal(a!.count, 1);
+    assert.ok(a!.evidence.some((e) => e.text.includes("Kernel panic - not syncing: Fatal exception")));
+  });
+
+  it("a panic long after is news of its own", () => {
+    assert.deepEqual(
+      crashAlerts(oopsThenPanic(30)).map((a) => a.message),
+      [
+        "BUG: unable to handle kernel NULL pointer dereference in lkdtm_EXCEPTION (sh[84], CPU 0)",
+        "kernel panic: Fatal exception",
+      ],
+    );
   });
 });

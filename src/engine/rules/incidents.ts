@@ -4,8 +4,38 @@ import { evidenceOf, whenOf } from "../alerts.js";
 import type { NodeState } from "../node-state.js";
 import type { RuleContext } from "./context.js";
 
-/** A kernel crash or warning report. Repeats of the same title on a node fold into one alert. */
+/** How a kernel ends an Oops it cannot return from: the panic is that report's end, not news of its own. */
+const FATAL_EXCEPTION = /^Fatal exception/;
+/** At most this many lines between a report's end and the panic that ends it. */
+const PANIC_AFTER_LINES = 20;
+
+/**
+ * A kernel crash or warning report. Repeats of the same title on a node fold into one alert; so does
+ * the `Kernel panic - not syncing: Fatal exception` right after a report (Linux prints it after the
+ * report's `end trace`), which adds that the node died of it.
+ */
 export function onCrash(ctx: RuleContext, node: NodeState, e: CrashEvent): void {
+  if (e.panic !== undefined && FATAL_EXCEPTION.test(e.panic)) {
+    const before = node.crashes.at(-2);
+    const end = before?.reportLines.at(-1) ?? before?.line;
+    const alert = before && ctx.book.get(crashKey(node, before));
+    if (alert && end !== undefined && e.line > end && e.line - end <= PANIC_AFTER_LINES) {
+      const died = `; the node then panicked: ${e.panic}`;
+      ctx.book.raise(
+        crashKey(node, before),
+        {
+          rule: alert.rule,
+          severity: alert.severity,
+          node: alert.node,
+          message: alert.message.endsWith(died) ? alert.message : `${alert.message}${died}`,
+        },
+        whenOf(e),
+        [evidenceOf(e)],
+        0,
+      );
+      return;
+    }
+  }
   const warning = e.type === "warning";
   const who =
     e.comm !== undefined ? ` (${e.comm}${e.pid !== undefined ? `[${e.pid}]` : ""}, CPU ${e.cpu ?? "?"})` : "";
@@ -16,7 +46,7 @@ export function onCrash(ctx: RuleContext, node: NodeState, e: CrashEvent): void 
     cite.push({ node: e.node, line: e.reportLines[i] ?? e.line, ts: readStamp(text)?.ts ?? null, text });
   }
   ctx.book.raise(
-    `${e.type}:${node.name}:${e.title}`,
+    crashKey(node, e),
     {
       rule: warning ? "warning" : "crash",
       severity: warning ? "warning" : "critical",
@@ -27,6 +57,8 @@ export function onCrash(ctx: RuleContext, node: NodeState, e: CrashEvent): void 
     cite,
   );
 }
+
+const crashKey = (node: NodeState, e: CrashEvent) => `${e.type}:${node.name}:${e.title}`;
 
 /** A user program died; on LegoOS often the last link of a chain that began on M. */
 export function onSegfault(ctx: RuleContext, node: NodeState, e: SegfaultEvent): void {
