@@ -111,6 +111,7 @@ export class Engine {
       case "warning": {
         n.crashes.push(e);
         if (n.crashes.length > 100) n.crashes.shift();
+        if (e.panic !== undefined) n.panicked ??= { reason: e.panic, line: e.line };
         const detector = stallDetector(e);
         if (detector) this.stall.onReport(n, e, detector, t);
         else onCrash(this.ctx, n, e);

@@ -75,6 +75,11 @@ export class NodeState {
   readonly counters: Record<string, Record<string, bigint>> = {};
   profile?: ProfileEvent;
   readonly crashes: CrashEvent[] = [];
+  /**
+   * The kernel panicked (a report ended in `Kernel panic - not syncing: ...`): the node is down, its
+   * CPUs stopped, until it boots again. Its console may well stay connected.
+   */
+  panicked?: { reason: string; line: number };
   readonly counts: Partial<Record<EventType, number>> = {};
 
   constructor(readonly name: string) {}
@@ -126,5 +131,6 @@ export class NodeState {
     this.workers.clear();
     for (const k of Object.keys(this.counters)) delete this.counters[k];
     this.profile = undefined;
+    this.panicked = undefined;
   }
 }

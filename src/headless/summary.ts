@@ -10,7 +10,10 @@ export function summary(engine: Engine): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(", ");
     const role = n.role === "unknown" || n.role === n.name ? "" : ` (${n.role})`;
-    out.push(`${n.name}${role}: ${n.lines} lines${counts ? `; ${counts}` : ""}`);
+    const down = n.panicked
+      ? `; down at the end: kernel panic at line ${n.panicked.line} (${n.panicked.reason})`
+      : "";
+    out.push(`${n.name}${role}: ${n.lines} lines${counts ? `; ${counts}` : ""}${down}`);
   }
   const alerts = engine.all;
   out.push("");

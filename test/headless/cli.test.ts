@@ -103,6 +103,26 @@ describe("legowatch scan", () => {
     assert.equal(objs.filter((o) => o.rule === "ib-error-storm").length, 0);
   });
 
+  it("the human summary says which node was left down by a kernel panic", () => {
+    const log = join(tmp, "panicked.log");
+    writeFileSync(
+      log,
+      [
+        "[  868.541991] BUG: unable to handle kernel NULL pointer dereference at 0000000000000008",
+        "[  868.548813] IP: [<ffffffff8101a3b4>] fit_poll_cq+0x4ad/0x510",
+        "[  868.725010] Oops: 0002 [#1] SMP PROCESSOR",
+        "[  868.900000] Kernel panic - not syncing: Fatal exception",
+        "[  868.910000] ---[ end Kernel panic - not syncing: Fatal exception",
+        "",
+      ].join("\n"),
+    );
+    const r = cli(["scan", `P=${log}`]);
+    assert.match(
+      r.out,
+      /^P: 5 lines; crash 1; down at the end: kernel panic at line 1 \(Fatal exception\)$/m,
+    );
+  });
+
   it("the human summary lists counts, alerts with evidence and crash titles", () => {
     const r = cli(["scan", `P=${fixture("b22p.log")}`, `M=${fixture("b22m.log")}`]);
     assert.equal(r.code, 0);

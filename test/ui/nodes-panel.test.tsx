@@ -89,6 +89,30 @@ describe("NodesPanel", () => {
     assert.match(rowOf(lines, "M"), /^M\s+M\s+retrying 3s: connection refused\s+2m05s\s+2s\s+0\s+1C 1W\s*$/);
   });
 
+  it("a node whose kernel panicked is down while its console stays connected, until it boots again", () => {
+    const { pipeline, model } = setup();
+    model.onStatus({ node: "P", state: "connected", detail: "ttyUSB0 at 115200" });
+    const t = NOW - 1000;
+    pipeline.push(
+      "P",
+      [
+        "[  868.541991] BUG: unable to handle kernel NULL pointer dereference at 0000000000000008",
+        "[  868.548813] IP: [<ffffffff8101a3b4>] fit_poll_cq+0x4ad/0x510",
+        "[  868.725010] Oops: 0002 [#1] SMP PROCESSOR",
+        "[  868.793651] CPU: 4 PID: 17 Comm: recvpollcq 4.0.0-lego-ys+ #737",
+        "[  868.900000] Kernel panic - not syncing: Fatal exception",
+        "[  868.910000] ---[ end Kernel panic - not syncing: Fatal exception",
+        "",
+      ].join("\n"),
+      t,
+    );
+    assert.equal(pipeline.engine.node("P").panicked?.reason, "Fatal exception");
+    assert.match(rowOf(frame(model), "P"), /^P\s+P\s+down: panic\s/);
+    pipeline.push("P", "[    0.000000] Linux version 4.0.0-lego+ (gcc version 4.8.5) #740\n", t + 60_000);
+    assert.equal(pipeline.engine.node("P").panicked, undefined);
+    assert.match(rowOf(frame(model), "P"), /^P\s+P\s+connected\s/);
+  });
+
   it("the retry countdown runs with the clock", async () => {
     const { pipeline, model, clock } = setup();
     feed(pipeline, model);

@@ -150,7 +150,12 @@ export function NodesPanel({ width }: { width: number }) {
   const rows = nodes.map((n) => {
     const counts = alertCounts(alerts, n.name);
     const worst = COUNTED.find(([sev]) => counts.has(sev))?.[0];
-    const status = statusText(model.statuses.get(n.name), now);
+    const source = statusText(model.statuses.get(n.name), now);
+    // A console still connected to a kernel that panicked shows a dead node, not a healthy link.
+    const status =
+      n.panicked && (source.text === "connected" || source.text === "-")
+        ? { text: "down: panic", color: "red" }
+        : source;
     const alertCells: Cell[] = [];
     for (const [sev, letter] of COUNTED) {
       const k = counts.get(sev);
