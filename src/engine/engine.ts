@@ -22,6 +22,9 @@ export interface EngineOptions {
   roles?: Record<string, "P" | "M" | "S">;
 }
 
+/** Kernel seconds after a panic past which a node that still prints is taken to be up. */
+const ALIVE_AFTER_PANIC_S = 30;
+
 /**
  * Keeps per-node and per-worker state and raises the watchdog alerts. It is fed parsed events and
  * every line (for line counts and silence), plus clock ticks so that "stuck for 20 s" fires with no
@@ -81,6 +84,10 @@ export class Engine {
     n.lines += count;
     if (arrival !== null) n.lastArrival = arrival;
     if (lastTs !== null) n.lastTs = lastTs;
+    // A panicked kernel's clock stops; one still printing well after its panic is running again (its
+    // boot banner was lost), or the panic was not its own.
+    const p = n.panicked;
+    if (p && p.ts !== null && lastTs !== null && lastTs - p.ts > ALIVE_AFTER_PANIC_S) n.panicked = undefined;
     heard(this.ctx, n, arrival, lastLine);
   }
 
@@ -111,7 +118,7 @@ export class Engine {
       case "warning": {
         n.crashes.push(e);
         if (n.crashes.length > 100) n.crashes.shift();
-        if (e.panic !== undefined) n.panicked ??= { reason: e.panic, line: e.line };
+        if (e.panic !== undefined) n.panicked ??= { reason: e.panic, line: e.line, ts: e.ts };
         const detector = stallDetector(e);
         if (detector) this.stall.onReport(n, e, detector, t);
         else onCrash(this.ctx, n, e);

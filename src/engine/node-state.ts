@@ -79,7 +79,7 @@ export class NodeState {
    * The kernel panicked (a report ended in `Kernel panic - not syncing: ...`): the node is down, its
    * CPUs stopped, until it boots again. Its console may well stay connected.
    */
-  panicked?: { reason: string; line: number };
+  panicked?: { reason: string; line: number; ts: number | null };
   readonly counts: Partial<Record<EventType, number>> = {};
 
   constructor(readonly name: string) {}

@@ -108,9 +108,25 @@ describe("NodesPanel", () => {
     );
     assert.equal(pipeline.engine.node("P").panicked?.reason, "Fatal exception");
     assert.match(rowOf(frame(model), "P"), /^P\s+P\s+down: panic\s/);
+    // Other CPUs may still print for a moment; the node stays down.
+    pipeline.push("P", "[  869.500000] NMI backtrace for cpu 2\n", t + 500);
+    assert.match(rowOf(frame(model), "P"), /^P\s+P\s+down: panic\s/);
     pipeline.push("P", "[    0.000000] Linux version 4.0.0-lego+ (gcc version 4.8.5) #740\n", t + 60_000);
     assert.equal(pipeline.engine.node("P").panicked, undefined);
     assert.match(rowOf(frame(model), "P"), /^P\s+P\s+connected\s/);
+  });
+
+  it("a node still printing 30 s of its own time after a panic is up again (its boot banner was lost)", () => {
+    const { pipeline } = setup();
+    pipeline.push(
+      "M",
+      "[  100.000000] Kernel panic - not syncing: Fatal exception\n[  100.100000] ---[ end Kernel panic - not syncing: Fatal exception ]---\n",
+    );
+    assert.equal(pipeline.engine.node("M").panicked?.reason, "Fatal exception");
+    pipeline.push("M", "[  125.000000] still here\n");
+    assert.ok(pipeline.engine.node("M").panicked, "25 s on: still down");
+    pipeline.push("M", "[  131.000000] thpool-worker0 nr_queued: 0 0\n");
+    assert.equal(pipeline.engine.node("M").panicked, undefined);
   });
 
   it("the retry countdown runs with the clock", async () => {
