@@ -1,4 +1,5 @@
 import { isAscii, isUtf8 } from "node:buffer";
+import { hasMarkedByte, MAX_LINE_LENGTH } from "../sources/framer.js";
 
 /**
  * Console bytes to session line records (see `session.ts`): one JSON line per console line, keeping
@@ -108,8 +109,12 @@ export class LineEncoder {
   }
 }
 
-/** The longest unfinished line kept whole, bytes (the framer's own limit). */
-const MAX_PARTIAL = 64 * 1024;
+/** The longest unfinished line kept whole, bytes: the framer's own limit. */
+const MAX_PARTIAL = MAX_LINE_LENGTH;
+
+/** Controls a JSON string must escape, line ends aside (they end records, or go before that). */
+const JSON_CONTROL = new Uint8Array(256);
+for (let b = 0; b < 0x20; b++) if (b !== 0x0a && b !== 0x0d) JSON_CONTROL[b] = 1;
 
 /** True when ASCII `bytes[start, end)` holds a byte a JSON string must escape: `"`, `\`, or a control other than a line end. */
 function needsEscape(bytes: Buffer, start: number, end: number): boolean {
@@ -117,29 +122,5 @@ function needsEscape(bytes: Buffer, start: number, end: number): boolean {
   if (quote !== -1 && quote < end) return true;
   const backslash = bytes.indexOf(0x5c, start);
   if (backslash !== -1 && backslash < end) return true;
-  let i = start;
-  for (; i < end && (bytes.byteOffset + i) % 4 !== 0; i++) if (isControl(bytes[i]!)) return true;
-  const words = (end - i) >> 2;
-  if (words > 0) {
-    const w = new Int32Array(bytes.buffer, bytes.byteOffset + i, words);
-    for (let k = 0; k < words; k++) {
-      const x = w[k]!;
-      // Some byte below 0x20 (all are below 0x80): most often a line end, so look closer.
-      if ((x - 0x20202020) & ~x & 0x80808080) {
-        const at = i + 4 * k;
-        if (
-          isControl(bytes[at]!) ||
-          isControl(bytes[at + 1]!) ||
-          isControl(bytes[at + 2]!) ||
-          isControl(bytes[at + 3]!)
-        )
-          return true;
-      }
-    }
-    i += 4 * words;
-  }
-  for (; i < end; i++) if (isControl(bytes[i]!)) return true;
-  return false;
+  return hasMarkedByte(JSON_CONTROL, bytes, start, end);
 }
-
-const isControl = (b: number) => b < 0x20 && b !== 0x0a && b !== 0x0d;

@@ -50,15 +50,20 @@ for (let b = 0; b < 0x20; b++) if (b !== 9 && b !== 10 && b !== 13) DIRTY_BYTE[b
 DIRTY_BYTE[0x7f] = 1;
 DIRTY_BYTE[0xc2] = 1;
 
-/**
- * True when `buf[start, end)` holds a {@link DIRTY_BYTE}. Reads four bytes at a time and looks closer
- * only at words with a byte below 0x20 or from 0x7F up (most words of a console have neither), which
- * is several times faster than a regex over the chunk decoded as Latin-1.
- */
+/** True when `buf[start, end)` holds a {@link DIRTY_BYTE}. */
 export function hasDirtyByte(buf: Uint8Array, start: number, end: number): boolean {
+  return hasMarkedByte(DIRTY_BYTE, buf, start, end);
+}
+
+/**
+ * True when `buf[start, end)` holds a byte `marked` marks; `marked` may mark only bytes below 0x20 or
+ * from 0x7F up. Reads four bytes at a time and looks closer only at words with such a byte (most words
+ * of a console have none), which is several times faster than a regex over the chunk decoded as Latin-1.
+ */
+export function hasMarkedByte(marked: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
   let i = start;
   // Byte by byte up to an address an Int32Array view may start at.
-  for (; i < end && (buf.byteOffset + i) % 4 !== 0; i++) if (DIRTY_BYTE[buf[i]!]) return true;
+  for (; i < end && (buf.byteOffset + i) % 4 !== 0; i++) if (marked[buf[i]!]) return true;
   const words = (end - i) >> 2;
   if (words > 0) {
     const w = new Int32Array(buf.buffer, buf.byteOffset + i, words);
@@ -68,18 +73,13 @@ export function hasDirtyByte(buf: Uint8Array, start: number, end: number): boole
       // or above (x + 1 reaches 0x80), or 0x80 and above (x itself). False alarms only cost the look.
       if ((((x - 0x20202020) & ~x) | x | (x + 0x01010101)) & 0x80808080) {
         const at = i + 4 * k;
-        if (
-          DIRTY_BYTE[buf[at]!] ||
-          DIRTY_BYTE[buf[at + 1]!] ||
-          DIRTY_BYTE[buf[at + 2]!] ||
-          DIRTY_BYTE[buf[at + 3]!]
-        )
+        if (marked[buf[at]!] || marked[buf[at + 1]!] || marked[buf[at + 2]!] || marked[buf[at + 3]!])
           return true;
       }
     }
     i += 4 * words;
   }
-  for (; i < end; i++) if (DIRTY_BYTE[buf[i]!]) return true;
+  for (; i < end; i++) if (marked[buf[i]!]) return true;
   return false;
 }
 
