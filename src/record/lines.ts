@@ -1,5 +1,6 @@
 import { type FramedLine, LineFramer } from "../sources/framer.js";
 import {
+  consoleBytes,
   isChunk,
   isHeader,
   isIdle,
@@ -8,8 +9,6 @@ import {
   readSession,
   type SessionHeader,
 } from "./session.js";
-
-const NEWLINE = Buffer.from("\n");
 
 /** A physical console line of a session: its raw text (without its line end), node and receive time. */
 export interface RecordedLine {
@@ -50,12 +49,7 @@ export async function* readSessionLines(
     else if (isChunk(item) || isLine(item)) {
       const f = framer(item.n);
       f.t = item.t;
-      if (isChunk(item)) yield* lines(item.n, item.t, f.framer.push(item.b));
-      else {
-        const { l } = item;
-        const bytes = item.c === 1 ? l : typeof l === "string" ? `${l}\n` : Buffer.concat([l, NEWLINE]);
-        yield* lines(item.n, item.t, f.framer.push(bytes));
-      }
+      yield* lines(item.n, item.t, f.framer.push(isChunk(item) ? item.b : consoleBytes(item)));
     } else if (isIdle(item) || isReconnect(item)) {
       const f = framers.get(item.n);
       if (f) yield* lines(item.n, item.t, f.framer.flush());

@@ -8,6 +8,7 @@ import type { LogLine } from "../parse/line.js";
 import { Pipeline } from "../pipeline.js";
 import type { SourceStatus } from "../sources/source.js";
 import {
+  consoleBytes,
   isChunk,
   isHeader,
   isIdle,
@@ -127,7 +128,7 @@ export async function replaySession(path: string, o: ReplayOptions): Promise<Pip
     records: for await (const batch of readSessionBatches(path, o.onWarning)) {
       for (const item of batch) {
         if (isLine(item) && run?.n === item.n && run.t === item.t) {
-          run.parts.push(...lineParts(item));
+          run.parts.push(consoleBytes(item));
           continue;
         }
         feedRun();
@@ -151,7 +152,7 @@ export async function replaySession(path: string, o: ReplayOptions): Promise<Pip
         let go = pace(item.t);
         if (typeof go !== "boolean") go = await go;
         if (!go) break records;
-        if (isLine(item)) run = { n: item.n, t: item.t, parts: lineParts(item) };
+        if (isLine(item)) run = { n: item.n, t: item.t, parts: [consoleBytes(item)] };
         else apply(pipeline, item, links, o.onStatus && ((s, at) => loud && o.onStatus!(s, at)));
         const held = o.throttle?.();
         if (held) await held;
@@ -162,11 +163,6 @@ export async function replaySession(path: string, o: ReplayOptions): Promise<Pip
     pipeline.end();
   }
   return pipeline;
-}
-
-/** A line record as console bytes: the line, and its line end unless it is a piece. */
-function lineParts(r: LineRecord): (string | Buffer)[] {
-  return r.c === 1 ? [r.l] : [r.l, "\n"];
 }
 
 function joinBytes(parts: (string | Buffer)[]): Buffer {

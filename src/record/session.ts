@@ -100,6 +100,14 @@ export const isHeader = (x: SessionItem): x is SessionHeader => "format" in x;
 export const isChunk = (x: SessionItem): x is ChunkRecord => "b" in x;
 export const isIdle = (x: SessionItem): x is IdleRecord => "i" in x;
 export const isLine = (x: SessionItem): x is LineRecord => "l" in x;
+
+const NEWLINE = Buffer.from("\n");
+
+/** The console bytes a line record stands for: the line and its line end, unless it is a piece. */
+export function consoleBytes(r: LineRecord): string | Buffer {
+  if (r.c === 1) return r.l;
+  return typeof r.l === "string" ? `${r.l}\n` : Buffer.concat([r.l, NEWLINE]);
+}
 export const isStatus = (x: SessionItem): x is StatusRecord => "s" in x;
 export const isReconnect = (x: SessionItem): x is ReconnectRecord => "r" in x;
 
