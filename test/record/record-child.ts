@@ -32,6 +32,8 @@ const monitor = new Monitor(
     },
   },
 );
+// The recording thread is up before the console is followed, as in a watch started before its lines.
+await writer.ready;
 monitor.start();
 // Runs until killed; the monitor's timer does not hold the process, this does.
 setInterval(() => {}, 1 << 30);

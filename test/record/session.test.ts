@@ -200,6 +200,9 @@ describe("session files", () => {
     const w = new SessionWriter(path, { nodes: NODES, started: T0 });
     // The header is there at once.
     assert.equal(readFileSync(path, "utf8").split("\n").length, 2);
+    // The 200 ms run from a running recorder: a watch starts its recording thread before lines come,
+    // and loading it from source on a machine busy with the whole test suite can take longer.
+    await w.ready;
     w.chunk(T0 + 1, "P", "first\nsecond, still arriving");
     await sleep(300);
     assert.match(
@@ -212,6 +215,7 @@ describe("session files", () => {
   it("after a flood, the line it ended in the middle of is written within 200 ms too", async () => {
     const path = join(dir, "flood-tail.jsonl");
     const w = new SessionWriter(path, { nodes: NODES, started: T0 });
+    await w.ready;
     // Over 64 KiB at once: handed over at once, its unfinished last line held by the recording thread.
     w.chunk(T0 + 1, "P", `${"x".repeat(70_000)}\nstill arriving`);
     await sleep(350);
@@ -286,6 +290,7 @@ describe("session files", () => {
   it("gzip: flushed records can be read while the writer is still open", async () => {
     const path = join(dir, "open.jsonl.gz");
     const w = new SessionWriter(path, { nodes: NODES, started: T0 });
+    await w.ready;
     for (let i = 0; i < 100; i++) w.chunk(T0 + i, "P", `line ${i}\n`);
     await sleep(350);
     // Each write is a gzip member of its own: what was flushed reads back whole.
