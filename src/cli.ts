@@ -215,6 +215,8 @@ async function watch(
     // Sources are stopped; a stdin left open must not keep the process alive.
     process.exit();
   };
+  // Recording runs before the first line arrives, so that its 200 ms promise holds from the start.
+  await writer?.ready;
   if (!opts.headless && process.stdout.isTTY && process.stdin.isTTY) {
     const { runTui } = await loadScreen();
     return finish(await runTui(nodes, { thresholds, roles, bell: opts.bell ?? true, hooks, knowledge }));
